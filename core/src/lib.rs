@@ -1,0 +1,26 @@
+//! hsign-core: the formats and the verification logic of hsign.
+//!
+//! Every stored signature format (Sigstore bundle v0.1-v0.3, cosign's legacy `--bundle` JSON, a detached
+//! signature, a DSSE envelope) is adapted into one internal model, [`verify::SignedEntity`], and verified
+//! once by [`verify::Verifier`] against a [`verify::Policy`]. Parsing keeps the bytes as received: signatures
+//! are checked over those bytes, never over a re-serialization.
+//!
+//! This crate does no presentation and reads no flags; the `hsign` binary does both.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bundle;
+pub mod digest;
+pub mod dsse;
+mod error;
+mod encoding;
+pub mod intoto;
+pub mod legacy_bundle;
+pub mod limits;
+pub mod sign;
+pub mod verify;
+
+pub use digest::ArtifactDigest;
+pub use error::FormatError;
+pub use hsign_keys as keys;

@@ -1,0 +1,146 @@
+//! The one internal model every stored signature format is adapted into before verification.
+
+use crate::bundle::{Bundle, KeyMaterial, SignatureContent, TlogEntry};
+use crate::dsse::Envelope;
+use crate::legacy_bundle::{LegacyBundle, LegacySigner, RekorBundle};
+use crate::ArtifactDigest;
+use hsign_keys::PublicKey;
+
+/// What was signed.
+#[derive(Clone, Debug)]
+pub enum Content {
+    /// A signature over an artifact, with the digest the signer claimed when the format records it.
+    Message {
+        /// The claimed digest, if recorded.
+        digest: Option<ArtifactDigest>,
+        /// The signature.
+        signature: Vec<u8>,
+    },
+    /// A DSSE envelope; a bundle's has exactly one signature, a bare envelope may have several.
+    Dsse(Envelope),
+}
+
+/// Who the stored material says signed.
+#[derive(Clone, Debug)]
+pub enum SignerMaterial {
+    /// Nothing: a detached signature.
+    None,
+    /// A key hint (opaque, possibly empty).
+    KeyHint(String),
+    /// A public key carried with the signature (cosign legacy bundle `cert` holding a key).
+    PublicKey(PublicKey),
+    /// A certificate chain, leaf first.
+    Certificates(Vec<Vec<u8>>),
+}
+
+/// Transparency-log evidence, in whichever form the format carries it.
+#[derive(Clone, Debug)]
+pub enum LogEvidence {
+    /// A bundle's tlog entry.
+    Entry(TlogEntry),
+    /// A legacy Rekor bundle (SET only).
+    RekorBundle(RekorBundle),
+}
+
+/// A signature in any supported format, ready for [`super::Verifier::verify`].
+#[derive(Clone, Debug)]
+pub struct SignedEntity {
+    pub(crate) format: String,
+    pub(crate) content: Content,
+    pub(crate) signer: SignerMaterial,
+    pub(crate) log_evidence: Vec<LogEvidence>,
+    pub(crate) timestamps: Vec<Vec<u8>>,
+}
+
+impl SignedEntity {
+    /// From a Sigstore bundle.
+    pub fn from_bundle(bundle: Bundle) -> Self {
+        let signer = match bundle.key_material {
+            KeyMaterial::PublicKey { hint } => SignerMaterial::KeyHint(hint),
+            KeyMaterial::CertificateChain(c) => SignerMaterial::Certificates(c),
+            KeyMaterial::Certificate(c) => SignerMaterial::Certificates(vec![c]),
+        };
+        let content = match bundle.content {
+            SignatureContent::Message(m) => Content::Message { digest: m.digest, signature: m.signature },
+            SignatureContent::Dsse(e) => Content::Dsse(e),
+        };
+        Self {
+            format: bundle.version.media_type().to_string(),
+            content,
+            signer,
+            log_evidence: bundle.tlog_entries.into_iter().map(LogEvidence::Entry).collect(),
+            timestamps: bundle.rfc3161_timestamps,
+        }
+    }
+
+    /// From cosign's legacy `--bundle` JSON.
+    pub fn from_legacy_bundle(bundle: LegacyBundle) -> Self {
+        let signer = match bundle.signer {
+            None => SignerMaterial::None,
+            Some(LegacySigner::PublicKey(k)) => SignerMaterial::PublicKey(k),
+            Some(LegacySigner::Certificate(c)) => SignerMaterial::Certificates(vec![c]),
+        };
+        Self {
+            format: "cosign bundle (legacy)".into(),
+            content: Content::Message { digest: None, signature: bundle.signature },
+            signer,
+            log_evidence: bundle.rekor_bundle.into_iter().map(LogEvidence::RekorBundle).collect(),
+            timestamps: Vec::new(),
+        }
+    }
+
+    /// From a detached signature (`--signature`, raw bytes already base64-decoded).
+    pub fn from_detached_signature(signature: Vec<u8>) -> Self {
+        Self {
+            format: "detached signature".into(),
+            content: Content::Message { digest: None, signature },
+            signer: SignerMaterial::None,
+            log_evidence: Vec::new(),
+            timestamps: Vec::new(),
+        }
+    }
+
+    /// From a bare DSSE envelope (`attest-blob --output-signature`, a `.att` layer).
+    pub fn from_envelope(envelope: Envelope) -> Self {
+        Self {
+            format: "DSSE envelope".into(),
+            content: Content::Dsse(envelope),
+            signer: SignerMaterial::None,
+            log_evidence: Vec::new(),
+            timestamps: Vec::new(),
+        }
+    }
+
+    /// A short name of the format this came from (a bundle media type, or a description).
+    pub fn format(&self) -> &str {
+        &self.format
+    }
+
+    /// What was signed.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
+    /// Who the material says signed.
+    pub fn signer(&self) -> &SignerMaterial {
+        &self.signer
+    }
+
+    /// DER RFC 3161 timestamp responses carried with the signature.
+    pub fn timestamps(&self) -> &[Vec<u8>] {
+        &self.timestamps
+    }
+
+    /// True when the signature covers an artifact (rather than an envelope payload).
+    pub fn is_message_signature(&self) -> bool {
+        matches!(self.content, Content::Message { .. })
+    }
+
+    /// The digest the signature claims for the artifact, if the format records one.
+    pub fn claimed_digest(&self) -> Option<&ArtifactDigest> {
+        match &self.content {
+            Content::Message { digest, .. } => digest.as_ref(),
+            Content::Dsse(_) => None,
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The one verification path: a [`SignedEntity`] (any stored format) is checked against a [`Policy`]
+//! (the artifact, the key, what the log must show) by [`Verifier::verify`], which returns a
+//! [`VerificationResult`] only it can build.
+//!
+//! Checks run in a fixed order: the signature over the stored bytes, then the artifact or statement claims,
+//! then the transparency log. Any failure ends verification: it fails closed.
+
+mod entity;
+mod error;
+mod result;
+
+pub use entity::{Content, LogEvidence, SignedEntity, SignerMaterial};
+pub use error::VerifyError;
+pub use result::{TlogOutcome, VerificationResult};
+
+use crate::ArtifactDigest;
+use crate::dsse::Envelope;
+use crate::intoto::{self, Statement};
+use hsign_keys::{HashAlgorithm, KeyKind, PublicKey};
+
+/// The artifact a signature must be for.
+#[derive(Clone, Debug)]
+pub enum Artifact {
+    /// No artifact: only an envelope's own signature is checked.
+    None,
+    /// Digests of the artifact (one per algorithm the caller computed).
+    Digests(Vec<ArtifactDigest>),
+    /// The artifact itself, for signatures over the whole message (Ed25519).
+    Bytes(Vec<u8>),
+}
+
+impl Artifact {
+    fn digest(&self, algorithm: HashAlgorithm) -> Option<ArtifactDigest> {
+        match self {
+            Self::None => None,
+            Self::Digests(d) => d.iter().find(|d| d.algorithm == algorithm).cloned(),
+            Self::Bytes(b) => Some(ArtifactDigest::of(algorithm, b)),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+/// What the transparency log must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TlogPolicy {
+    Require,
+    SkipUnsafe,
+}
+
+/// The per-artifact verification policy: the artifact, the key, the log requirement and, for attestations,
+/// the predicate type. Built with [`Policy::builder`].
+#[derive(Clone, Debug)]
+pub struct Policy {
+    artifact: Artifact,
+    key: PublicKey,
+    tlog: TlogPolicy,
+    predicate_type: Option<String>,
+}
+
+/// Builds a [`Policy`].
+#[derive(Clone, Debug)]
+pub struct PolicyBuilder(Policy);
+
+impl Policy {
+    /// A policy that requires a signature by `key`, an artifact check when an artifact is given, and a
+    /// transparency-log entry.
+    pub fn builder(key: PublicKey) -> PolicyBuilder {
+        PolicyBuilder(Policy { artifact: Artifact::None, key, tlog: TlogPolicy::Require, predicate_type: None })
+    }
+}
+
+impl PolicyBuilder {
+    /// The artifact the signature must be for.
+    pub fn artifact(mut self, artifact: Artifact) -> Self {
+        self.0.artifact = artifact;
+        self
+    }
+
+    /// Do not require or check a transparency-log entry. Unsafe: a signature made with a leaked key at any
+    /// time verifies.
+    pub fn without_tlog_unsafe(mut self) -> Self {
+        self.0.tlog = TlogPolicy::SkipUnsafe;
+        self
+    }
+
+    /// Require an in-toto statement with this predicate type.
+    pub fn predicate_type(mut self, predicate_type: impl Into<String>) -> Self {
+        self.0.predicate_type = Some(predicate_type.into());
+        self
+    }
+
+    /// The finished policy.
+    pub fn build(self) -> Policy {
+        self.0
+    }
+}
+
+/// Verifies signed entities. Holds the settings that hold for a whole deployment (trusted material, later).
+#[derive(Debug, Default)]
+pub struct Verifier {
+    _private: (),
+}
+
+impl Verifier {
+    /// A verifier for key-based signatures.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Verifies `entity` against `policy`.
+    pub fn verify(&self, entity: &SignedEntity, policy: &Policy) -> Result<VerificationResult, VerifyError> {
+        let key = &policy.key;
+        let (artifact_digest, statement) = match &entity.content {
+            Content::Message { digest, signature } => {
+                if policy.predicate_type.is_some() {
+                    return Err(VerifyError::Unsupported(
+                        "an attestation was required, but this is a plain signature, not a DSSE envelope".into(),
+                    ));
+                }
+                (Some(verify_message(key, digest.as_ref(), signature, &policy.artifact)?), None)
+            }
+            Content::Dsse(envelope) => verify_envelope(key, envelope, policy)?,
+        };
+        let tlog = match policy.tlog {
+            TlogPolicy::SkipUnsafe => TlogOutcome::Skipped,
+            TlogPolicy::Require if entity.log_evidence.is_empty() => return Err(VerifyError::TlogMissing),
+            TlogPolicy::Require => return Err(VerifyError::TlogUnsupported),
+        };
+        Ok(VerificationResult::new(entity.format.clone(), key, artifact_digest, statement, tlog))
+    }
+}
+
+fn verify_message(
+    key: &PublicKey,
+    claimed: Option<&ArtifactDigest>,
+    signature: &[u8],
+    artifact: &Artifact,
+) -> Result<ArtifactDigest, VerifyError> {
+    if artifact.is_none() {
+        return Err(VerifyError::ArtifactRequired);
+    }
+    let check_claim = |actual: &ArtifactDigest| match claimed {
+        Some(c) if c != actual => Err(VerifyError::ArtifactDigestMismatch { claimed: c.to_string(), actual: actual.to_string() }),
+        _ => Ok(()),
+    };
+    if key.kind() == KeyKind::Ed25519 {
+        let Artifact::Bytes(bytes) = artifact else {
+            return Err(VerifyError::Signature(hsign_keys::KeyError::UnsupportedOperation(
+                "an Ed25519 signature covers the whole artifact; a digest alone cannot verify it".into(),
+            )));
+        };
+        let alg = claimed.map(|c| c.algorithm).unwrap_or(HashAlgorithm::Sha256);
+        let actual = ArtifactDigest::of(alg, bytes);
+        check_claim(&actual)?;
+        key.verify_message(bytes, signature).map_err(VerifyError::Signature)?;
+        return Ok(actual);
+    }
+    let candidates: Vec<HashAlgorithm> = match claimed {
+        Some(c) => vec![c.algorithm],
+        None => key.kind().candidate_hashes().to_vec(),
+    };
+    let mut last_err = None;
+    for alg in &candidates {
+        let Some(actual) = artifact.digest(*alg) else { continue };
+        check_claim(&actual)?;
+        match key.verify_digest(*alg, &actual.bytes, signature) {
+            Ok(()) => return Ok(actual),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    match last_err {
+        Some(e) => Err(VerifyError::Signature(e)),
+        None => Err(VerifyError::DigestAlgorithm {
+            needed: candidates.first().map(|a| a.name()).unwrap_or("sha256"),
+            given: match artifact {
+                Artifact::Digests(d) => d.first().map(|d| d.algorithm.name()).unwrap_or("none"),
+                _ => "none",
+            },
+        }),
+    }
+}
+
+fn verify_envelope(
+    key: &PublicKey,
+    envelope: &Envelope,
+    policy: &Policy,
+) -> Result<(Option<ArtifactDigest>, Option<Statement>), VerifyError> {
+    let pae = envelope.pae();
+    let mut last_err = hsign_keys::KeyError::SignatureMismatch;
+    if !envelope.signatures.iter().any(|s| match key.verify_message(&pae, &s.sig) {
+        Ok(()) => true,
+        Err(e) => {
+            last_err = e;
+            false
+        }
+    }) {
+        return Err(VerifyError::Signature(last_err));
+    }
+    let wants_statement = !policy.artifact.is_none() || policy.predicate_type.is_some();
+    if envelope.payload_type != intoto::PAYLOAD_TYPE {
+        if wants_statement {
+            return Err(VerifyError::PayloadType { found: envelope.payload_type.clone() });
+        }
+        return Ok((None, None));
+    }
+    let statement = Statement::from_json(&envelope.payload).map_err(VerifyError::Statement)?;
+    if let Some(expected) = &policy.predicate_type {
+        if &statement.predicate_type != expected {
+            return Err(VerifyError::PredicateTypeMismatch {
+                expected: expected.clone(),
+                found: statement.predicate_type.clone(),
+            });
+        }
+    }
+    let artifact_digest = match &policy.artifact {
+        Artifact::None => None,
+        artifact => {
+            // Prefer SHA-256, the digest every producer records; fall back to what the caller computed.
+            let digests: Vec<ArtifactDigest> = [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]
+                .into_iter()
+                .filter_map(|a| artifact.digest(a))
+                .collect();
+            let found = digests.iter().find(|d| statement.subject_matching(d).is_some());
+            match found {
+                Some(d) => Some(d.clone()),
+                None => {
+                    return Err(VerifyError::SubjectMismatch {
+                        digest: digests.first().map(|d| d.to_string()).unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    };
+    Ok((artifact_digest, Some(statement)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,88 @@
+//! The result of a successful verification. Only the verifier builds one; presentation reads it.
+
+use serde_json::{Value, json};
+
+use crate::ArtifactDigest;
+use crate::encoding::hex;
+use crate::intoto::Statement;
+use hsign_keys::PublicKey;
+
+/// What the transparency-log check did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlogOutcome {
+    /// Skipped on request (unsafe).
+    Skipped,
+}
+
+/// A verified signature: what was verified, and how.
+#[derive(Clone, Debug)]
+pub struct VerificationResult {
+    format: String,
+    key_fingerprint: String,
+    key_kind: String,
+    artifact_digest: Option<ArtifactDigest>,
+    statement: Option<Statement>,
+    tlog: TlogOutcome,
+}
+
+impl VerificationResult {
+    pub(super) fn new(
+        format: String,
+        key: &PublicKey,
+        artifact_digest: Option<ArtifactDigest>,
+        statement: Option<Statement>,
+        tlog: TlogOutcome,
+    ) -> Self {
+        Self {
+            format,
+            key_fingerprint: format!("sha256:{}", hex(&key.fingerprint())),
+            key_kind: key.kind().describe(),
+            artifact_digest,
+            statement,
+            tlog,
+        }
+    }
+
+    /// The format the signature was stored in (a bundle media type, or a description).
+    pub fn format(&self) -> &str {
+        &self.format
+    }
+
+    /// `sha256:<hex>` of the verifying key's PKIX DER.
+    pub fn key_fingerprint(&self) -> &str {
+        &self.key_fingerprint
+    }
+
+    /// The verified artifact digest, when an artifact was checked.
+    pub fn artifact_digest(&self) -> Option<&ArtifactDigest> {
+        self.artifact_digest.as_ref()
+    }
+
+    /// The verified in-toto statement, for DSSE content.
+    pub fn statement(&self) -> Option<&Statement> {
+        self.statement.as_ref()
+    }
+
+    /// What the transparency-log check did.
+    pub fn tlog(&self) -> TlogOutcome {
+        self.tlog
+    }
+
+    /// The result as JSON with lowerCamelCase keys.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "verified": true,
+            "format": self.format,
+            "signer": {"kind": "publicKey", "keyType": self.key_kind, "keyFingerprint": self.key_fingerprint},
+            "transparencyLog": match self.tlog { TlogOutcome::Skipped => "skipped" },
+        });
+        if let Some(d) = &self.artifact_digest {
+            v["artifactDigest"] = json!(d.to_string());
+        }
+        if let Some(s) = &self.statement {
+            v["predicateType"] = json!(s.predicate_type);
+        }
+        v
+    }
+}
