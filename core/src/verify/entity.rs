@@ -144,3 +144,31 @@ impl SignedEntity {
         }
     }
 }
+
+/// The stored formats [`SignedEntity::from_json`] recognizes.
+const DOC: &str = "signature file";
+
+impl SignedEntity {
+    /// Reads any JSON signature format hsign knows, telling them apart by their top-level keys: a Sigstore
+    /// bundle (`mediaType`), cosign's legacy bundle (`base64Signature`), or a DSSE envelope (`payloadType`).
+    pub fn from_json(data: &[u8]) -> Result<Self, crate::FormatError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(data).map_err(|e| crate::FormatError::json(DOC, &e))?;
+        let Some(obj) = value.as_object() else {
+            return Err(crate::FormatError::new(DOC, "", "is JSON but not an object"));
+        };
+        if obj.contains_key("mediaType") {
+            Bundle::from_json(data).map(Self::from_bundle)
+        } else if obj.contains_key("base64Signature") {
+            LegacyBundle::from_json(data).map(Self::from_legacy_bundle)
+        } else if obj.contains_key("payloadType") {
+            Envelope::from_json(data).map(Self::from_envelope)
+        } else {
+            Err(crate::FormatError::new(
+                DOC,
+                "",
+                "is not a Sigstore bundle (no 'mediaType'), a cosign bundle (no 'base64Signature') or a DSSE envelope (no 'payloadType')",
+            ))
+        }
+    }
+}

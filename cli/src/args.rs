@@ -1,0 +1,201 @@
+//! Command-line arguments: clap definitions only (strings and paths, no I/O). Each flag's help sits with it;
+//! flag names follow cosign's where cosign has the same flag.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// hsign: sign and verify container images and release artifacts, compatible with cosign.
+#[derive(Debug, Parser)]
+#[command(name = "hsign", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format: human-readable text, or one JSON document on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub output: OutputFormat,
+    /// No progress bar and no informational messages on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable text.
+    Text,
+    /// JSON on stdout.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate an ECDSA P-256 key pair: PREFIX.key (encrypted, mode 0600) and PREFIX.pub.
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Encrypt an existing PEM or DER private key (PKCS#1, SEC1, PKCS#8) into cosign's format.
+    ImportKeyPair(ImportKeyPairArgs),
+    /// Print the public key of a private key (encrypted cosign key, or unencrypted PEM/DER).
+    PublicKey(PublicKeyArgs),
+    /// Sign a file (streamed, any size) and write a Sigstore bundle and/or the base64 signature.
+    SignBlob(SignBlobArgs),
+    /// Verify a file, or a `sha256:<hex>` digest, against a bundle or signature and a public key.
+    VerifyBlob(VerifyBlobArgs),
+    /// Verify an in-toto attestation (DSSE envelope or bundle) of a file with a public key.
+    VerifyBlobAttestation(VerifyBlobAttestationArgs),
+}
+
+/// `generate-key-pair`.
+#[derive(Debug, Args)]
+pub struct GenerateKeyPairArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `import-key-pair`.
+#[derive(Debug, Args)]
+pub struct ImportKeyPairArgs {
+    /// The unencrypted private key to import (PEM or DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "import-cosign")]
+    pub output_key_prefix: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `public-key`.
+#[derive(Debug, Args)]
+pub struct PublicKeyArgs {
+    /// The private key (encrypted cosign key, or unencrypted PEM/DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write the PEM to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub outfile: Option<PathBuf>,
+}
+
+/// `sign-blob`.
+#[derive(Debug, Args)]
+pub struct SignBlobArgs {
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write a Sigstore bundle (v0.3) here.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Write the base64 signature here.
+    #[arg(long, value_name = "FILE")]
+    pub output_signature: Option<PathBuf>,
+    /// The file to sign; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+/// `verify-blob`.
+#[derive(Debug, Args)]
+pub struct VerifyBlobArgs {
+    /// The public key (PEM or DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// A Sigstore bundle (any version) or a cosign legacy `--bundle` file.
+    #[arg(long, value_name = "FILE", required_unless_present = "signature")]
+    pub bundle: Option<PathBuf>,
+    /// A detached base64 signature.
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
+    pub signature: Option<PathBuf>,
+    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// The file to verify, `-` for standard input, or `sha256:<hex>` to verify a digest without the file.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+/// `verify-blob-attestation`.
+#[derive(Debug, Args)]
+pub struct VerifyBlobAttestationArgs {
+    /// The public key (PEM or DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// A DSSE envelope file (as `attest-blob --output-signature` writes).
+    #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
+    pub signature: Option<PathBuf>,
+    /// A Sigstore bundle holding a DSSE envelope.
+    #[arg(long, value_name = "FILE", conflicts_with = "signature")]
+    pub bundle: Option<PathBuf>,
+    /// The predicate type required: a cosign shortcut (slsaprovenance, spdxjson, cyclonedx, openvex, ...) or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// Verify against this hex digest instead of a file.
+    #[arg(long, value_name = "HEX", conflicts_with = "file")]
+    pub digest: Option<String>,
+    /// The algorithm of --digest.
+    #[arg(long = "digestAlg", value_name = "ALG", default_value = "sha256", requires = "digest")]
+    pub digest_alg: String,
+    /// The file the attestation is about.
+    #[arg(value_name = "FILE", required_unless_present = "digest")]
+    pub file: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("hsign").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definitions_are_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn generate_key_pair_defaults_to_cosign_prefix() {
+        let Command::GenerateKeyPair(a) = parse(&["generate-key-pair"]).unwrap().command else { panic!() };
+        assert_eq!(a.output_key_prefix, PathBuf::from("cosign"));
+        assert!(!a.force);
+    }
+
+    #[test]
+    fn verify_blob_needs_bundle_or_signature_not_both() {
+        assert!(parse(&["verify-blob", "--key", "k", "f"]).is_err());
+        assert!(parse(&["verify-blob", "--key", "k", "--bundle", "b", "--signature", "s", "f"]).is_err());
+        let cli = parse(&["verify-blob", "--key", "k", "--bundle", "b", "--insecure-ignore-tlog", "sha256:00"]).unwrap();
+        let Command::VerifyBlob(a) = cli.command else { panic!() };
+        assert!(a.insecure_ignore_tlog);
+        assert_eq!(a.file, "sha256:00");
+    }
+
+    #[test]
+    fn output_json_is_global() {
+        let cli = parse(&["public-key", "--key", "k", "-o", "json"]).unwrap();
+        assert_eq!(cli.global.output, OutputFormat::Json);
+    }
+
+    #[test]
+    fn verify_blob_attestation_takes_type_and_digest() {
+        let cli = parse(&["verify-blob-attestation", "--key", "k", "--signature", "s", "--type", "slsaprovenance", "--digest", "ab"]).unwrap();
+        let Command::VerifyBlobAttestation(a) = cli.command else { panic!() };
+        assert_eq!(a.predicate_type, "slsaprovenance");
+        assert_eq!(a.digest.as_deref(), Some("ab"));
+    }
+}

@@ -1,0 +1,74 @@
+//! `sign-blob`: stream the file through SHA-256, sign the digest, write a Sigstore bundle v0.3 and/or the
+//! base64 signature. Ed25519 keys sign the whole message, so for them the file is read into memory.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use hsign_core::bundle::SignatureContent;
+use hsign_core::keys::{HashAlgorithm, Signer as _};
+use hsign_core::sign;
+use hsign_core::verify::Artifact;
+
+use super::artifact::Source;
+use crate::args::SignBlobArgs;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::fsio;
+use crate::output::Printer;
+
+/// `sign-blob`.
+pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
+    let source = match Source::resolve(&args.file)? {
+        Source::Digest(_) => {
+            return Err(CliError::new(Exit::Failure, format!("artifact '{}': no such file", args.file)));
+        }
+        s => s,
+    };
+    let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
+    let hash = key.signing_hash();
+    let artifact = source.load(&[hash.unwrap_or(HashAlgorithm::Sha256)], hash.is_none(), out.quiet)?;
+    let signing_error = |e: hsign_core::keys::KeyError| CliError::new(Exit::Failure, format!("signing failed: {e}"));
+    let bundle = match &artifact {
+        Artifact::Digests(d) => sign::sign_digest(&key, &d[0]).map_err(signing_error)?,
+        Artifact::Bytes(b) => sign::sign_message(&key, b).map_err(signing_error)?,
+        Artifact::None => unreachable!("a file or standard input always yields an artifact"),
+    };
+    let SignatureContent::Message(message) = &bundle.content else {
+        unreachable!("sign_digest and sign_message build message signatures");
+    };
+    let signature_b64 = base64::engine::general_purpose::STANDARD.encode(&message.signature);
+    let digest = message.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
+
+    // Stage every output before renaming any into place.
+    let mut staged = Vec::new();
+    if let Some(path) = &args.bundle {
+        staged.push(fsio::stage(path, bundle.to_json().as_bytes(), 0o644, true)?);
+    }
+    if let Some(path) = &args.output_signature {
+        staged.push(fsio::stage(path, signature_b64.as_bytes(), 0o644, true)?);
+    }
+    for s in staged {
+        s.commit()?;
+    }
+    if out.json() {
+        out.json_value(&json!({
+            "artifact": source.name(),
+            "artifactDigest": digest,
+            "signature": signature_b64,
+            "bundle": args.bundle,
+            "outputSignature": args.output_signature,
+            "transparencyLog": "not uploaded",
+        }));
+        return Ok(());
+    }
+    if let Some(p) = &args.bundle {
+        out.info(&format!("Wrote bundle to {}", p.display()));
+    }
+    if let Some(p) = &args.output_signature {
+        out.info(&format!("Wrote signature to {}", p.display()));
+    }
+    if args.bundle.is_none() && args.output_signature.is_none() {
+        out.data(&signature_b64);
+    }
+    Ok(())
+}

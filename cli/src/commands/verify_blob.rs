@@ -1,0 +1,112 @@
+//! `verify-blob` and `verify-blob-attestation`: read the stored signature into the one internal model, hash
+//! the artifact with exactly the algorithms needed (one pass), and verify once.
+
+use std::path::Path;
+
+use hsign_core::keys::{HashAlgorithm, KeyKind};
+use hsign_core::verify::{Artifact, Content, Policy, SignedEntity, Verifier};
+use hsign_core::{ArtifactDigest, intoto};
+
+use super::artifact::Source;
+use crate::args::{VerifyBlobArgs, VerifyBlobAttestationArgs};
+use crate::error::CliError;
+use crate::fsio;
+use crate::output::Printer;
+
+/// `verify-blob`.
+pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
+    let key = super::load_public_key(&args.key)?;
+    let entity = match (&args.bundle, &args.signature) {
+        (Some(path), _) => load_entity(path)?,
+        (None, Some(path)) => SignedEntity::from_detached_signature(read_signature(path)?),
+        (None, None) => return Err(CliError::usage("pass --bundle or --signature")),
+    };
+    let source = Source::resolve(&args.file)?;
+    let whole = key.kind() == KeyKind::Ed25519 && entity.is_message_signature();
+    let algorithms = match entity.claimed_digest() {
+        Some(d) => vec![d.algorithm],
+        None if matches!(entity.content(), Content::Dsse(_)) => vec![HashAlgorithm::Sha256],
+        None => key.kind().candidate_hashes().to_vec(),
+    };
+    let artifact = source.load(&algorithms, whole, out.quiet)?;
+    let mut policy = Policy::builder(key).artifact(artifact);
+    if args.insecure_ignore_tlog {
+        policy = policy.without_tlog_unsafe();
+        warn_tlog(out);
+    }
+    finish(&entity, policy.build(), &source.name(), out)
+}
+
+/// `verify-blob-attestation`.
+pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result<(), CliError> {
+    let key = super::load_public_key(&args.key)?;
+    let path = args.bundle.as_ref().or(args.signature.as_ref()).ok_or_else(|| CliError::usage("pass --signature or --bundle"))?;
+    let entity = load_entity(path)?;
+    if entity.is_message_signature() {
+        return Err(CliError::format(
+            path,
+            &hsign_core::FormatError::new("attestation", "", "holds a plain signature, not a DSSE envelope"),
+        ));
+    }
+    let predicate_type = intoto::predicate_type_for(&args.predicate_type).ok_or_else(|| {
+        CliError::usage(format!(
+            "--type '{}' is not a known shortcut (custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex) nor a URI",
+            args.predicate_type
+        ))
+    })?;
+    let (source, artifact) = match (&args.digest, &args.file) {
+        (Some(hex), _) => {
+            let text = format!("{}:{}", args.digest_alg, hex);
+            let digest = ArtifactDigest::parse(&text).ok_or_else(|| {
+                CliError::usage(format!("--digest/--digestAlg '{text}' is not a valid digest (sha256, sha384 or sha512 in hex)"))
+            })?;
+            (text, Artifact::Digests(vec![digest]))
+        }
+        (None, Some(file)) => {
+            let source = Source::resolve(file)?;
+            let artifact = source.load(&[HashAlgorithm::Sha256], false, out.quiet)?;
+            (source.name(), artifact)
+        }
+        (None, None) => return Err(CliError::usage("pass the file, or --digest")),
+    };
+    let mut policy = Policy::builder(key).artifact(artifact).predicate_type(predicate_type);
+    if args.insecure_ignore_tlog {
+        policy = policy.without_tlog_unsafe();
+        warn_tlog(out);
+    }
+    finish(&entity, policy.build(), &source, out)
+}
+
+fn finish(entity: &SignedEntity, policy: Policy, artifact: &str, out: Printer) -> Result<(), CliError> {
+    let result = Verifier::new().verify(entity, &policy).map_err(|e| CliError::verify(&e))?;
+    if out.json() {
+        let mut v = result.to_json();
+        v["artifact"] = serde_json::json!(artifact);
+        out.json_value(&v);
+    } else if !out.quiet {
+        eprintln!("Verified OK");
+    }
+    Ok(())
+}
+
+fn warn_tlog(out: Printer) {
+    out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
+}
+
+fn load_entity(path: &Path) -> Result<SignedEntity, CliError> {
+    let data = fsio::read_document(path, "bundle")?;
+    SignedEntity::from_json(&data).map_err(|e| CliError::format(path, &e))
+}
+
+/// A detached signature file: base64 (as cosign writes it), or raw bytes when it is not base64.
+fn read_signature(path: &Path) -> Result<Vec<u8>, CliError> {
+    use base64::Engine as _;
+    let data = fsio::read_document(path, "signature file")?;
+    let text = String::from_utf8_lossy(&data);
+    let trimmed: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let sig = base64::engine::general_purpose::STANDARD.decode(trimmed.as_bytes()).unwrap_or(data);
+    if sig.is_empty() {
+        return Err(CliError::format(path, &hsign_core::FormatError::new("signature file", "", "is empty")));
+    }
+    Ok(sig)
+}
