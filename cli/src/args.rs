@@ -147,7 +147,12 @@ pub struct VerifyBlobAttestationArgs {
     #[arg(long, value_name = "HEX", conflicts_with = "file")]
     pub digest: Option<String>,
     /// The algorithm of --digest.
-    #[arg(long = "digestAlg", value_name = "ALG", default_value = "sha256", requires = "digest")]
+    #[arg(
+        long = "digestAlg",
+        value_name = "ALG",
+        default_value = "sha256",
+        requires = "digest"
+    )]
     pub digest_alg: String,
     /// The file the attestation is about.
     #[arg(value_name = "FILE", required_unless_present = "digest")]
@@ -170,7 +175,9 @@ mod tests {
 
     #[test]
     fn generate_key_pair_defaults_to_cosign_prefix() {
-        let Command::GenerateKeyPair(a) = parse(&["generate-key-pair"]).unwrap().command else { panic!() };
+        let Command::GenerateKeyPair(a) = parse(&["generate-key-pair"]).unwrap().command else {
+            panic!()
+        };
         assert_eq!(a.output_key_prefix, PathBuf::from("cosign"));
         assert!(!a.force);
     }
@@ -179,7 +186,16 @@ mod tests {
     fn verify_blob_needs_bundle_or_signature_not_both() {
         assert!(parse(&["verify-blob", "--key", "k", "f"]).is_err());
         assert!(parse(&["verify-blob", "--key", "k", "--bundle", "b", "--signature", "s", "f"]).is_err());
-        let cli = parse(&["verify-blob", "--key", "k", "--bundle", "b", "--insecure-ignore-tlog", "sha256:00"]).unwrap();
+        let cli = parse(&[
+            "verify-blob",
+            "--key",
+            "k",
+            "--bundle",
+            "b",
+            "--insecure-ignore-tlog",
+            "sha256:00",
+        ])
+        .unwrap();
         let Command::VerifyBlob(a) = cli.command else { panic!() };
         assert!(a.insecure_ignore_tlog);
         assert_eq!(a.file, "sha256:00");
@@ -193,8 +209,21 @@ mod tests {
 
     #[test]
     fn verify_blob_attestation_takes_type_and_digest() {
-        let cli = parse(&["verify-blob-attestation", "--key", "k", "--signature", "s", "--type", "slsaprovenance", "--digest", "ab"]).unwrap();
-        let Command::VerifyBlobAttestation(a) = cli.command else { panic!() };
+        let cli = parse(&[
+            "verify-blob-attestation",
+            "--key",
+            "k",
+            "--signature",
+            "s",
+            "--type",
+            "slsaprovenance",
+            "--digest",
+            "ab",
+        ])
+        .unwrap();
+        let Command::VerifyBlobAttestation(a) = cli.command else {
+            panic!()
+        };
         assert_eq!(a.predicate_type, "slsaprovenance");
         assert_eq!(a.digest.as_deref(), Some("ab"));
     }

@@ -25,7 +25,12 @@ pub struct CliError {
 impl CliError {
     /// A new error.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Self { exit, message: message.into(), causes: Vec::new(), hint: None }
+        Self {
+            exit,
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+        }
     }
 
     /// Adds a hint.
@@ -61,7 +66,10 @@ impl CliError {
 
     /// A key file could not be read or decrypted.
     pub fn key(path: &Path, err: &KeyError) -> Self {
-        let e = Self::new(exit::for_key_error(err), format!("key file '{}': {err}", path.display()));
+        let e = Self::new(
+            exit::for_key_error(err),
+            format!("key file '{}': {err}", path.display()),
+        );
         match err {
             KeyError::WrongPassword => {
                 e.hint("the password comes from HSIGN_PASSWORD or COSIGN_PASSWORD when set (even empty), else a prompt or standard input")

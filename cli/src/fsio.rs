@@ -16,7 +16,10 @@ pub fn open(path: &Path, what: &str) -> Result<(File, u64), CliError> {
     let file = File::open(path).map_err(|e| CliError::io(path, what, &e))?;
     let meta = file.metadata().map_err(|e| CliError::io(path, what, &e))?;
     if meta.is_dir() {
-        return Err(CliError::new(Exit::Input, format!("{what} '{}' is a directory, expected a file", path.display())));
+        return Err(CliError::new(
+            Exit::Input,
+            format!("{what} '{}' is a directory, expected a file", path.display()),
+        ));
     }
     Ok((file, meta.len()))
 }
@@ -27,11 +30,16 @@ pub fn read_document(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
     if len > MAX_DOCUMENT_BYTES {
         return Err(CliError::new(
             Exit::Input,
-            format!("{what} '{}' has {len} bytes, more than the {MAX_DOCUMENT_BYTES} accepted", path.display()),
+            format!(
+                "{what} '{}' has {len} bytes, more than the {MAX_DOCUMENT_BYTES} accepted",
+                path.display()
+            ),
         ));
     }
     let mut buf = Vec::with_capacity(len as usize);
-    file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut buf).map_err(|e| CliError::io(path, what, &e))?;
+    file.take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::io(path, what, &e))?;
     Ok(buf)
 }
 
@@ -45,8 +53,10 @@ pub struct Staged {
 /// Writes `contents` to a temporary file beside `path` with `mode`, ready to be renamed into place.
 pub fn stage(path: &Path, contents: &[u8], mode: u32, overwrite: bool) -> Result<Staged, CliError> {
     if !overwrite && fs::symlink_metadata(path).is_ok() {
-        return Err(CliError::new(Exit::Failure, format!("'{}' already exists", path.display()))
-            .hint("pass --force to overwrite it"));
+        return Err(
+            CliError::new(Exit::Failure, format!("'{}' already exists", path.display()))
+                .hint("pass --force to overwrite it"),
+        );
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -61,17 +71,26 @@ pub fn stage(path: &Path, contents: &[u8], mode: u32, overwrite: bool) -> Result
     temp.write_all(contents).map_err(|e| CliError::io(path, what, &e))?;
     temp.as_file().sync_all().map_err(|e| CliError::io(path, what, &e))?;
     fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode)).map_err(|e| CliError::io(path, what, &e))?;
-    Ok(Staged { temp, path: path.to_path_buf(), overwrite })
+    Ok(Staged {
+        temp,
+        path: path.to_path_buf(),
+        overwrite,
+    })
 }
 
 impl Staged {
     /// Renames the file into place (refusing to replace an existing file unless overwriting was asked for).
     pub fn commit(self) -> Result<(), CliError> {
         let path = self.path;
-        let res = if self.overwrite { self.temp.persist(&path) } else { self.temp.persist_noclobber(&path) };
+        let res = if self.overwrite {
+            self.temp.persist(&path)
+        } else {
+            self.temp.persist_noclobber(&path)
+        };
         res.map(drop).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                CliError::new(Exit::Failure, format!("'{}' already exists", path.display())).hint("pass --force to overwrite it")
+                CliError::new(Exit::Failure, format!("'{}' already exists", path.display()))
+                    .hint("pass --force to overwrite it")
             } else {
                 CliError::io(&path, "cannot write", &e.error)
             }

@@ -25,10 +25,17 @@ fn main() {
         Err(e) => {
             // clap prints help and version to stdout with status 0, usage errors to stderr with status 2.
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { Exit::Usage as i32 } else { Exit::Success as i32 });
+            std::process::exit(if e.use_stderr() {
+                Exit::Usage as i32
+            } else {
+                Exit::Success as i32
+            });
         }
     };
-    let out = Printer { format: cli.global.output, quiet: cli.global.quiet };
+    let out = Printer {
+        format: cli.global.output,
+        quiet: cli.global.quiet,
+    };
     let status = match run(&cli.command, out) {
         Ok(()) => Exit::Success,
         Err(e) => {

@@ -20,7 +20,13 @@ impl Progress {
     /// A progress line for reading `label`, of `total` bytes when known.
     pub fn new(label: &str, total: Option<u64>, quiet: bool) -> Self {
         let enabled = !quiet && std::io::stderr().is_terminal() && total.is_none_or(|t| t > THRESHOLD);
-        Self { label: label.to_string(), total, enabled, shown: false, last: Instant::now() }
+        Self {
+            label: label.to_string(),
+            total,
+            enabled,
+            shown: false,
+            last: Instant::now(),
+        }
     }
 
     /// Reports that `done` bytes have been read.
@@ -32,7 +38,13 @@ impl Progress {
         self.shown = true;
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let line = match self.total {
-            Some(t) if t > 0 => format!("{}: {:.0} / {:.0} MiB ({}%)", self.label, mib(done), mib(t), done * 100 / t),
+            Some(t) if t > 0 => format!(
+                "{}: {:.0} / {:.0} MiB ({}%)",
+                self.label,
+                mib(done),
+                mib(t),
+                done * 100 / t
+            ),
             _ => format!("{}: {:.0} MiB", self.label, mib(done)),
         };
         let mut err = std::io::stderr().lock();

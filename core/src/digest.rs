@@ -34,7 +34,10 @@ impl ArtifactDigest {
 
     /// Digest of bytes already in memory.
     pub fn of(algorithm: HashAlgorithm, data: &[u8]) -> Self {
-        Self { algorithm, bytes: algorithm.digest(data) }
+        Self {
+            algorithm,
+            bytes: algorithm.digest(data),
+        }
     }
 }
 
@@ -69,7 +72,10 @@ pub fn digest_reader<R: Read>(
     }
     Ok(hashers
         .into_iter()
-        .map(|h| ArtifactDigest { algorithm: h.algorithm(), bytes: h.finalize() })
+        .map(|h| ArtifactDigest {
+            algorithm: h.algorithm(),
+            bytes: h.finalize(),
+        })
         .collect())
 }
 

@@ -72,14 +72,23 @@ impl Envelope {
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                let sig = b64_any(&s.sig).map_err(|r| FormatError::new(DOC, format!("{prefix}signatures[{i}].sig"), r))?;
+                let sig =
+                    b64_any(&s.sig).map_err(|r| FormatError::new(DOC, format!("{prefix}signatures[{i}].sig"), r))?;
                 if sig.is_empty() {
-                    return Err(FormatError::new(DOC, format!("{prefix}signatures[{i}].sig"), "is empty"));
+                    return Err(FormatError::new(
+                        DOC,
+                        format!("{prefix}signatures[{i}].sig"),
+                        "is empty",
+                    ));
                 }
                 Ok(EnvelopeSignature { keyid: s.keyid, sig })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { payload_type: raw.payload_type, payload, signatures })
+        Ok(Self {
+            payload_type: raw.payload_type,
+            payload,
+            signatures,
+        })
     }
 
     pub(crate) fn to_raw(&self) -> RawEnvelope {
@@ -89,7 +98,10 @@ impl Envelope {
             signatures: self
                 .signatures
                 .iter()
-                .map(|s| RawSignature { sig: to_b64(&s.sig), keyid: s.keyid.clone() })
+                .map(|s| RawSignature {
+                    sig: to_b64(&s.sig),
+                    keyid: s.keyid.clone(),
+                })
                 .collect(),
         }
     }
@@ -110,8 +122,16 @@ impl Envelope {
     pub fn single_signature(&self) -> Result<&EnvelopeSignature, FormatError> {
         match self.signatures.as_slice() {
             [one] => Ok(one),
-            [] => Err(FormatError::new(DOC, "signatures", "has no signature, expected exactly one")),
-            many => Err(FormatError::new(DOC, "signatures", format!("has {} signatures, expected exactly one", many.len()))),
+            [] => Err(FormatError::new(
+                DOC,
+                "signatures",
+                "has no signature, expected exactly one",
+            )),
+            many => Err(FormatError::new(
+                DOC,
+                "signatures",
+                format!("has {} signatures, expected exactly one", many.len()),
+            )),
         }
     }
 }

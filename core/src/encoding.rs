@@ -11,7 +11,10 @@ pub(crate) fn b64(s: &str) -> Result<Vec<u8>, String> {
 /// Decodes standard or URL-safe base64, as DSSE readers must.
 pub(crate) fn b64_any(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    STANDARD.decode(s).or_else(|_| URL_SAFE.decode(s)).map_err(|e| format!("not valid base64: {e}"))
+    STANDARD
+        .decode(s)
+        .or_else(|_| URL_SAFE.decode(s))
+        .map_err(|e| format!("not valid base64: {e}"))
 }
 
 /// Encodes standard padded base64.
@@ -32,7 +35,7 @@ pub(crate) fn hex(data: &[u8]) -> String {
 
 /// Decodes hex (either case); `None` on any bad digit or odd length.
 pub(crate) fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let val = |c: u8| match c {
@@ -41,7 +44,10 @@ pub(crate) fn from_hex(s: &str) -> Option<Vec<u8>> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     };
-    s.as_bytes().chunks(2).map(|p| Some(val(p[0])? << 4 | val(p[1])?)).collect()
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
+        .collect()
 }
 
 #[cfg(test)]

@@ -15,13 +15,21 @@ pub struct FormatError {
 }
 
 fn field_suffix(field: &str) -> String {
-    if field.is_empty() { String::new() } else { format!(" field '{field}'") }
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!(" field '{field}'")
+    }
 }
 
 impl FormatError {
     /// A new error about `field` of `document`.
     pub fn new(document: &'static str, field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { document, field: field.into(), reason: reason.into() }
+        Self {
+            document,
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// An error from serde_json, with its line and column.

@@ -65,7 +65,10 @@ impl Statement {
             return Err(FormatError::new(
                 DOC,
                 "_type",
-                format!("is '{}', expected '{STATEMENT_V1}' or '{STATEMENT_V01}'", raw.statement_type),
+                format!(
+                    "is '{}', expected '{STATEMENT_V1}' or '{STATEMENT_V01}'",
+                    raw.statement_type
+                ),
             ));
         }
         if raw.predicate_type.is_empty() {
@@ -116,8 +119,14 @@ mod tests {
     fn finds_the_matching_subject() {
         let json = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"}}],"predicateType":"x","predicate":{}}"#;
         let st = Statement::from_json(json).unwrap();
-        assert!(st.subject_matching(&ArtifactDigest::of(HashAlgorithm::Sha256, b"abc")).is_some());
-        assert!(st.subject_matching(&ArtifactDigest::of(HashAlgorithm::Sha256, b"abd")).is_none());
+        assert!(
+            st.subject_matching(&ArtifactDigest::of(HashAlgorithm::Sha256, b"abc"))
+                .is_some()
+        );
+        assert!(
+            st.subject_matching(&ArtifactDigest::of(HashAlgorithm::Sha256, b"abd"))
+                .is_none()
+        );
     }
 
     #[test]
@@ -128,8 +137,14 @@ mod tests {
 
     #[test]
     fn shortcuts_resolve() {
-        assert_eq!(predicate_type_for("slsaprovenance"), Some("https://slsa.dev/provenance/v0.2"));
-        assert_eq!(predicate_type_for("https://example.com/p"), Some("https://example.com/p"));
+        assert_eq!(
+            predicate_type_for("slsaprovenance"),
+            Some("https://slsa.dev/provenance/v0.2")
+        );
+        assert_eq!(
+            predicate_type_for("https://example.com/p"),
+            Some("https://example.com/p")
+        );
         assert_eq!(predicate_type_for("nonsense"), None);
     }
 }

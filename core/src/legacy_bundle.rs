@@ -85,9 +85,20 @@ impl LegacyBundle {
         if signature.is_empty() {
             return Err(FormatError::new(DOC, "base64Signature", "is empty"));
         }
-        let signer = if raw.cert.is_empty() { None } else { Some(parse_cert_field(&raw.cert)?) };
-        let rekor_bundle = raw.rekor_bundle.map(|r| RekorBundle::from_raw(r, "rekorBundle.")).transpose()?;
-        Ok(Self { signature, signer, rekor_bundle })
+        let signer = if raw.cert.is_empty() {
+            None
+        } else {
+            Some(parse_cert_field(&raw.cert)?)
+        };
+        let rekor_bundle = raw
+            .rekor_bundle
+            .map(|r| RekorBundle::from_raw(r, "rekorBundle."))
+            .transpose()?;
+        Ok(Self {
+            signature,
+            signer,
+            rekor_bundle,
+        })
     }
 }
 
@@ -103,7 +114,11 @@ impl RekorBundle {
         let f = |n: &str| format!("{prefix}{n}");
         let p = r.payload;
         if p.log_index < 0 || p.integrated_time < 0 {
-            return Err(FormatError::new(DOC, f("Payload"), "has a negative logIndex or integratedTime"));
+            return Err(FormatError::new(
+                DOC,
+                f("Payload"),
+                "has a negative logIndex or integratedTime",
+            ));
         }
         Ok(Self {
             signed_entry_timestamp: b64(&r.signed_entry_timestamp)
@@ -111,8 +126,7 @@ impl RekorBundle {
             body: b64(&p.body).map_err(|e| FormatError::new(DOC, f("Payload.body"), e))?,
             integrated_time: p.integrated_time,
             log_index: p.log_index,
-            log_id: from_hex(&p.log_id)
-                .ok_or_else(|| FormatError::new(DOC, f("Payload.logID"), "is not hex"))?,
+            log_id: from_hex(&p.log_id).ok_or_else(|| FormatError::new(DOC, f("Payload.logID"), "is not hex"))?,
         })
     }
 }
@@ -129,7 +143,11 @@ fn parse_cert_field(value: &str) -> Result<LegacySigner, FormatError> {
         "PUBLIC KEY" => PublicKey::from_spki_der(&block.contents)
             .map(LegacySigner::PublicKey)
             .map_err(|e| FormatError::new(DOC, "cert", e.to_string())),
-        other => Err(FormatError::new(DOC, "cert", format!("holds a '{other}' PEM block, expected a certificate or public key"))),
+        other => Err(FormatError::new(
+            DOC,
+            "cert",
+            format!("holds a '{other}' PEM block, expected a certificate or public key"),
+        )),
     }
 }
 

@@ -13,8 +13,8 @@
 pub mod bundle;
 pub mod digest;
 pub mod dsse;
-mod error;
 mod encoding;
+mod error;
 pub mod intoto;
 pub mod legacy_bundle;
 pub mod limits;

@@ -30,10 +30,15 @@ pub fn sign_message(signer: &dyn Signer, message: &[u8]) -> Result<Bundle, KeyEr
 fn message_bundle(signer: &dyn Signer, digest: ArtifactDigest, signature: Vec<u8>) -> Bundle {
     Bundle {
         version: BundleVersion::V0_3,
-        key_material: KeyMaterial::PublicKey { hint: public_key_hint(&signer.public_key()) },
+        key_material: KeyMaterial::PublicKey {
+            hint: public_key_hint(&signer.public_key()),
+        },
         tlog_entries: Vec::new(),
         rfc3161_timestamps: Vec::new(),
-        content: SignatureContent::Message(MessageSignature { digest: Some(digest), signature }),
+        content: SignatureContent::Message(MessageSignature {
+            digest: Some(digest),
+            signature,
+        }),
     }
 }
 
@@ -44,7 +49,10 @@ pub fn sign_envelope(signer: &dyn Signer, payload_type: &str, payload: Vec<u8>) 
     Ok(Envelope {
         payload_type: payload_type.to_string(),
         payload,
-        signatures: vec![EnvelopeSignature { keyid: String::new(), sig }],
+        signatures: vec![EnvelopeSignature {
+            keyid: String::new(),
+            sig,
+        }],
     })
 }
 
@@ -52,7 +60,9 @@ pub fn sign_envelope(signer: &dyn Signer, payload_type: &str, payload: Vec<u8>) 
 pub fn envelope_bundle(signer: &dyn Signer, envelope: Envelope) -> Bundle {
     Bundle {
         version: BundleVersion::V0_3,
-        key_material: KeyMaterial::PublicKey { hint: public_key_hint(&signer.public_key()) },
+        key_material: KeyMaterial::PublicKey {
+            hint: public_key_hint(&signer.public_key()),
+        },
         tlog_entries: Vec::new(),
         rfc3161_timestamps: Vec::new(),
         content: SignatureContent::Dsse(envelope),

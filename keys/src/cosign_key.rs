@@ -84,10 +84,17 @@ pub fn encrypt_private_key(key: &PrivateKey, password: &[u8]) -> Result<String, 
     let doc = EncryptedJson {
         kdf: KdfJson {
             name: "scrypt".into(),
-            params: ScryptJson { n: 1 << DEFAULT_LOG_N, r: 8, p: 1 },
+            params: ScryptJson {
+                n: 1 << DEFAULT_LOG_N,
+                r: 8,
+                p: 1,
+            },
             salt: STANDARD.encode(salt),
         },
-        cipher: CipherJson { name: "nacl/secretbox".into(), nonce: STANDARD.encode(nonce) },
+        cipher: CipherJson {
+            name: "nacl/secretbox".into(),
+            nonce: STANDARD.encode(nonce),
+        },
         ciphertext: STANDARD.encode(ciphertext),
     };
     let json = serde_json::to_vec(&doc).map_err(|e| KeyError::EncryptedFormat(e.to_string()))?;
@@ -98,8 +105,14 @@ pub fn encrypt_private_key(key: &PrivateKey, password: &[u8]) -> Result<String, 
 /// The plaintext is PKCS#8 as cosign writes; SEC1 and PKCS#1 plaintexts (seen in old files) are read too.
 pub fn decrypt_private_key(data: &[u8], password: &[u8]) -> Result<(PrivateKey, EncryptedKeyParams), KeyError> {
     let blocks = pem::decode_all(data)?;
-    let Some(block) = blocks.iter().find(|b| b.label == SIGSTORE_LABEL || b.label == COSIGN_LABEL) else {
-        let found = blocks.first().map(|b| format!("a '{}' PEM block", b.label)).unwrap_or_else(|| "no PEM block".into());
+    let Some(block) = blocks
+        .iter()
+        .find(|b| b.label == SIGSTORE_LABEL || b.label == COSIGN_LABEL)
+    else {
+        let found = blocks
+            .first()
+            .map(|b| format!("a '{}' PEM block", b.label))
+            .unwrap_or_else(|| "no PEM block".into());
         return Err(KeyError::Pem(format!(
             "found {found}, expected '{SIGSTORE_LABEL}' (a key written by generate-key-pair or import-key-pair)"
         )));
@@ -107,20 +120,31 @@ pub fn decrypt_private_key(data: &[u8], password: &[u8]) -> Result<(PrivateKey, 
     let doc: EncryptedJson = serde_json::from_slice(&block.contents)
         .map_err(|e| KeyError::EncryptedFormat(format!("the PEM contents are not cosign's key JSON: {e}")))?;
     if doc.kdf.name != "scrypt" {
-        return Err(KeyError::EncryptedFormat(format!("kdf.name is '{}', expected 'scrypt'", doc.kdf.name)));
+        return Err(KeyError::EncryptedFormat(format!(
+            "kdf.name is '{}', expected 'scrypt'",
+            doc.kdf.name
+        )));
     }
     if doc.cipher.name != "nacl/secretbox" {
-        return Err(KeyError::EncryptedFormat(format!("cipher.name is '{}', expected 'nacl/secretbox'", doc.cipher.name)));
+        return Err(KeyError::EncryptedFormat(format!(
+            "cipher.name is '{}', expected 'nacl/secretbox'",
+            doc.cipher.name
+        )));
     }
     let ScryptJson { n, r, p } = doc.kdf.params;
-    let log_n = ACCEPTED_LOG_N.into_iter().find(|&l| 1u64 << l == n).ok_or_else(|| {
-        KeyError::EncryptedFormat(format!("kdf.params.N is {n}, expected 32768, 65536 or 131072"))
-    })?;
+    let log_n = ACCEPTED_LOG_N
+        .into_iter()
+        .find(|&l| 1u64 << l == n)
+        .ok_or_else(|| KeyError::EncryptedFormat(format!("kdf.params.N is {n}, expected 32768, 65536 or 131072")))?;
     if r != 8 || p != 1 {
-        return Err(KeyError::EncryptedFormat(format!("kdf.params r={r} p={p}, expected r=8 p=1")));
+        return Err(KeyError::EncryptedFormat(format!(
+            "kdf.params r={r} p={p}, expected r=8 p=1"
+        )));
     }
     let b64 = |field: &str, v: &str| {
-        STANDARD.decode(v).map_err(|e| KeyError::EncryptedFormat(format!("{field} is not base64: {e}")))
+        STANDARD
+            .decode(v)
+            .map_err(|e| KeyError::EncryptedFormat(format!("{field} is not base64: {e}")))
     };
     let salt = b64("kdf.salt", &doc.kdf.salt)?;
     if salt.is_empty() {
@@ -128,7 +152,10 @@ pub fn decrypt_private_key(data: &[u8], password: &[u8]) -> Result<(PrivateKey, 
     }
     let nonce = b64("cipher.nonce", &doc.cipher.nonce)?;
     if nonce.len() != NONCE_LEN {
-        return Err(KeyError::EncryptedFormat(format!("cipher.nonce has {} bytes, expected {NONCE_LEN}", nonce.len())));
+        return Err(KeyError::EncryptedFormat(format!(
+            "cipher.nonce has {} bytes, expected {NONCE_LEN}",
+            nonce.len()
+        )));
     }
     let ciphertext = b64("ciphertext", &doc.ciphertext)?;
     let secret = derive_key(password, &salt, log_n, r, p)?;
@@ -167,7 +194,10 @@ mod tests {
         let (back, params) = decrypt_private_key(pem.as_bytes(), b"pw").unwrap();
         assert_eq!(back.public_key(), key.public_key());
         assert_eq!(params, EncryptedKeyParams { n: 65536, r: 8, p: 1 });
-        assert!(matches!(decrypt_private_key(pem.as_bytes(), b"px"), Err(KeyError::WrongPassword)));
+        assert!(matches!(
+            decrypt_private_key(pem.as_bytes(), b"px"),
+            Err(KeyError::WrongPassword)
+        ));
         let crlf = pem.replace('\n', "\r\n");
         assert!(decrypt_private_key(crlf.as_bytes(), b"pw").is_ok());
     }
@@ -177,7 +207,10 @@ mod tests {
         let key = PrivateKey::generate_p256().unwrap();
         let pem = encrypt_private_key(&key, b"").unwrap();
         let json = String::from_utf8(pem::decode_first(pem.as_bytes()).unwrap().contents).unwrap();
-        assert!(json.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":65536,"r":8,"p":1},"salt":""#), "{json}");
+        assert!(
+            json.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":65536,"r":8,"p":1},"salt":""#),
+            "{json}"
+        );
         assert!(json.contains(r#""cipher":{"name":"nacl/secretbox","nonce":""#));
     }
 

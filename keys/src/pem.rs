@@ -39,17 +39,24 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
             }
             if l.contains(':') {
                 // RFC 1421 headers (Proc-Type: ...) are not used by any format hsign reads.
-                return Err(KeyError::Pem(format!("PEM block '{label}' has headers, which are not supported")));
+                return Err(KeyError::Pem(format!(
+                    "PEM block '{label}' has headers, which are not supported"
+                )));
             }
             b64.push_str(l);
         }
         if !closed {
-            return Err(KeyError::Pem(format!("PEM block '{label}' has no END line (truncated?)")));
+            return Err(KeyError::Pem(format!(
+                "PEM block '{label}' has no END line (truncated?)"
+            )));
         }
         let contents = STANDARD
             .decode(b64.as_bytes())
             .map_err(|e| KeyError::Pem(format!("PEM block '{label}' is not valid base64: {e}")))?;
-        blocks.push(PemBlock { label: label.to_string(), contents });
+        blocks.push(PemBlock {
+            label: label.to_string(),
+            contents,
+        });
     }
     Ok(blocks)
 }
@@ -101,7 +108,12 @@ mod tests {
     fn rejects_truncated_block() {
         let pem = encode("X", b"hello");
         let cut = &pem[..pem.len() - 12];
-        assert!(decode_first(cut.as_bytes()).unwrap_err().to_string().contains("no END line"));
+        assert!(
+            decode_first(cut.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("no END line")
+        );
     }
 
     #[test]

@@ -59,7 +59,11 @@ impl PrivateKey {
             let labels: Vec<_> = blocks.iter().map(|b| format!("'{}'", b.label)).collect();
             return Err(KeyError::Unsupported(format!(
                 "unsupported private key: found {} where a private key PEM block was expected",
-                if labels.is_empty() { "no PEM block".to_string() } else { labels.join(", ") }
+                if labels.is_empty() {
+                    "no PEM block".to_string()
+                } else {
+                    labels.join(", ")
+                }
             )));
         };
         match block.label.as_str() {
@@ -69,7 +73,9 @@ impl PrivateKey {
             "ENCRYPTED PRIVATE KEY" => Err(KeyError::Unsupported(
                 "password-protected PKCS#8 keys are not supported; decrypt it first (openssl pkcs8)".into(),
             )),
-            other => Err(KeyError::Unsupported(format!("unsupported private key PEM block '{other}'"))),
+            other => Err(KeyError::Unsupported(format!(
+                "unsupported private key PEM block '{other}'"
+            ))),
         }
     }
 
@@ -85,15 +91,25 @@ impl PrivateKey {
                     .parameters_oid()
                     .map_err(|_| KeyError::PrivateKey("EC key without a named curve".into()))?;
                 match curve {
-                    oid::P256 => p256::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::EcdsaP256).map_err(|e| bad(&e)),
-                    oid::P384 => p384::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::EcdsaP384).map_err(|e| bad(&e)),
-                    oid::P521 => p521::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::EcdsaP521).map_err(|e| bad(&e)),
+                    oid::P256 => p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                        .map(Self::EcdsaP256)
+                        .map_err(|e| bad(&e)),
+                    oid::P384 => p384::ecdsa::SigningKey::from_pkcs8_der(der)
+                        .map(Self::EcdsaP384)
+                        .map_err(|e| bad(&e)),
+                    oid::P521 => p521::ecdsa::SigningKey::from_pkcs8_der(der)
+                        .map(Self::EcdsaP521)
+                        .map_err(|e| bad(&e)),
                     other => Err(unsupported_curve(other)),
                 }
             }
-            oid::ED25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der).map(Self::Ed25519).map_err(|e| bad(&e)),
+            oid::ED25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der)
+                .map(Self::Ed25519)
+                .map_err(|e| bad(&e)),
             oid::RSA => Self::from_rsa(rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| bad(&e))?),
-            other => Err(KeyError::Unsupported(format!("unsupported private key algorithm {other}"))),
+            other => Err(KeyError::Unsupported(format!(
+                "unsupported private key algorithm {other}"
+            ))),
         }
     }
 
@@ -107,8 +123,12 @@ impl PrivateKey {
             .ok_or_else(|| KeyError::PrivateKey("EC private key without a named curve".into()))?;
         let bad = |e: &dyn std::fmt::Display| KeyError::PrivateKey(format!("error parsing ecdsa private key: {e}"));
         match curve {
-            oid::P256 => p256::SecretKey::from_sec1_der(der).map(|k| Self::EcdsaP256(k.into())).map_err(|e| bad(&e)),
-            oid::P384 => p384::SecretKey::from_sec1_der(der).map(|k| Self::EcdsaP384(k.into())).map_err(|e| bad(&e)),
+            oid::P256 => p256::SecretKey::from_sec1_der(der)
+                .map(|k| Self::EcdsaP256(k.into()))
+                .map_err(|e| bad(&e)),
+            oid::P384 => p384::SecretKey::from_sec1_der(der)
+                .map(|k| Self::EcdsaP384(k.into()))
+                .map_err(|e| bad(&e)),
             oid::P521 => p521::SecretKey::from_sec1_der(der)
                 .map_err(|e| bad(&e))
                 .and_then(|k| p521::ecdsa::SigningKey::from_slice(&k.to_bytes()).map_err(|e| bad(&e)))
@@ -164,7 +184,11 @@ impl PrivateKey {
     /// signature. Ed25519 cannot sign a digest (pure Ed25519 needs the message).
     pub fn sign_digest(&self, algorithm: HashAlgorithm, digest: &[u8]) -> Result<Vec<u8>, KeyError> {
         if digest.len() != algorithm.output_len() {
-            return Err(KeyError::Signing(format!("digest length {} does not match {}", digest.len(), algorithm.name())));
+            return Err(KeyError::Signing(format!(
+                "digest length {} does not match {}",
+                digest.len(),
+                algorithm.name()
+            )));
         }
         let failed = |e: &dyn std::fmt::Display| KeyError::Signing(e.to_string());
         match self {

@@ -158,7 +158,9 @@ impl PublicKey {
         use rsa::traits::PublicKeyParts as _;
         let bits = key.size() * 8;
         if !RSA_BITS.contains(&bits) {
-            return Err(KeyError::Unsupported(format!("RSA key size not supported: {bits} (2048 to 4096 are)")));
+            return Err(KeyError::Unsupported(format!(
+                "RSA key size not supported: {bits} (2048 to 4096 are)"
+            )));
         }
         Ok(Self::Rsa(Box::new(key)))
     }
@@ -230,8 +232,9 @@ impl PublicKey {
     /// [`KeyKind::candidate_hashes`]; Ed25519 verifies the message itself.
     pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
         if let Self::Ed25519(k) = self {
-            let sig = ed25519_dalek::Signature::from_slice(signature)
-                .map_err(|_| KeyError::SignatureEncoding(format!("an Ed25519 signature has 64 bytes, got {}", signature.len())))?;
+            let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| {
+                KeyError::SignatureEncoding(format!("an Ed25519 signature has 64 bytes, got {}", signature.len()))
+            })?;
             return k.verify(message, &sig).map_err(|_| KeyError::SignatureMismatch);
         }
         let mut last = KeyError::SignatureMismatch;
@@ -254,7 +257,8 @@ where
 {
     let sig = ecdsa::Signature::<C>::from_der(signature)
         .map_err(|e| KeyError::SignatureEncoding(format!("not an ASN.1 DER ECDSA signature: {e}")))?;
-    key.verify_prehash(digest, &sig).map_err(|_| KeyError::SignatureMismatch)
+    key.verify_prehash(digest, &sig)
+        .map_err(|_| KeyError::SignatureMismatch)
 }
 
 fn verify_rsa(key: &rsa::RsaPublicKey, alg: HashAlgorithm, digest: &[u8], signature: &[u8]) -> Result<(), KeyError> {
@@ -269,9 +273,33 @@ fn verify_rsa(key: &rsa::RsaPublicKey, alg: HashAlgorithm, digest: &[u8], signat
     }
     // PSS with the salt length recovered from the signature.
     let pss = match alg {
-        HashAlgorithm::Sha256 => key.verify(Pss { blinded: false, digest: sha2::Sha256::default(), salt_len: None }, digest, signature),
-        HashAlgorithm::Sha384 => key.verify(Pss { blinded: false, digest: sha2::Sha384::default(), salt_len: None }, digest, signature),
-        HashAlgorithm::Sha512 => key.verify(Pss { blinded: false, digest: sha2::Sha512::default(), salt_len: None }, digest, signature),
+        HashAlgorithm::Sha256 => key.verify(
+            Pss {
+                blinded: false,
+                digest: sha2::Sha256::default(),
+                salt_len: None,
+            },
+            digest,
+            signature,
+        ),
+        HashAlgorithm::Sha384 => key.verify(
+            Pss {
+                blinded: false,
+                digest: sha2::Sha384::default(),
+                salt_len: None,
+            },
+            digest,
+            signature,
+        ),
+        HashAlgorithm::Sha512 => key.verify(
+            Pss {
+                blinded: false,
+                digest: sha2::Sha512::default(),
+                salt_len: None,
+            },
+            digest,
+            signature,
+        ),
     };
     pss.map_err(|_| KeyError::SignatureMismatch)
 }

@@ -39,12 +39,22 @@ fn encrypted_keys_decrypt_to_their_public_key() {
         let (key, params) = decrypt_private_key(&data, password.as_bytes()).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(params.n, case["scrypt_N"].as_u64().unwrap(), "{id}");
         let expected = PublicKey::from_pem_or_der(&read(case["public_key"].as_str().unwrap())).unwrap();
-        assert_eq!(key.public_key(), expected, "{id}: decrypted key does not match its public key");
+        assert_eq!(
+            key.public_key(),
+            expected,
+            "{id}: decrypted key does not match its public key"
+        );
         // The key is usable: it signs, and the expected public key verifies the signature.
         let sig = key.sign_message(b"hsign vector check").unwrap();
         expected.verify_message(b"hsign vector check", &sig).unwrap();
         // And a wrong password fails cleanly.
-        assert!(matches!(decrypt_private_key(&data, b"not the password"), Err(KeyError::WrongPassword)), "{id}");
+        assert!(
+            matches!(
+                decrypt_private_key(&data, b"not the password"),
+                Err(KeyError::WrongPassword)
+            ),
+            "{id}"
+        );
         checked += 1;
     }
     assert!(checked >= 8, "only {checked} keys checked");
@@ -75,7 +85,11 @@ fn import_inputs_are_accepted_or_refused_as_cosign_does() {
 
 #[test]
 fn rsa_and_ec_public_keys_from_other_projects_parse() {
-    for rel in ["keys/sigstore-java/test-ec.pub", "keys/sigstore-java/test-rsa.pub", "keys/cosign/cosign-test.pub"] {
+    for rel in [
+        "keys/sigstore-java/test-ec.pub",
+        "keys/sigstore-java/test-rsa.pub",
+        "keys/cosign/cosign-test.pub",
+    ] {
         let key = PublicKey::from_pem_or_der(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let again = PublicKey::from_pem_or_der(key.to_pem().as_bytes()).unwrap();
         assert_eq!(again, key, "{rel}: PEM round trip");

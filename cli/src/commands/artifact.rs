@@ -69,7 +69,11 @@ impl Source {
                     let needed: Vec<_> = algorithms.iter().map(|a| a.name()).collect();
                     return Err(CliError::new(
                         Exit::Input,
-                        format!("the signature needs a {} digest, but a {} digest was given", needed.join(" or "), d.algorithm.name()),
+                        format!(
+                            "the signature needs a {} digest, but a {} digest was given",
+                            needed.join(" or "),
+                            d.algorithm.name()
+                        ),
                     ));
                 }
                 return Ok(Artifact::Digests(vec![d.clone()]));

@@ -65,8 +65,10 @@ fn refuse_existing(paths: &[&Path], force: bool) -> Result<(), CliError> {
         return Ok(());
     }
     match paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
-        Some(p) => Err(CliError::new(Exit::Failure, format!("'{}' already exists", p.display()))
-            .hint("pass --force to overwrite it")),
+        Some(p) => Err(
+            CliError::new(Exit::Failure, format!("'{}' already exists", p.display()))
+                .hint("pass --force to overwrite it"),
+        ),
         None => Ok(()),
     }
 }

@@ -19,7 +19,9 @@ pub fn load_private_key(path: &Path, stdin_busy: bool) -> Result<PrivateKey, Cli
     let text = String::from_utf8_lossy(&data);
     if text.contains(SIGSTORE_LABEL) || text.contains(COSIGN_LABEL) {
         let pw = password::read(Purpose::Open, stdin_busy)?;
-        return decrypt_private_key(&data, &pw).map(|(k, _)| k).map_err(|e| CliError::key(path, &e));
+        return decrypt_private_key(&data, &pw)
+            .map(|(k, _)| k)
+            .map_err(|e| CliError::key(path, &e));
     }
     PrivateKey::from_pem_or_der(&data).map_err(|e| CliError::key(path, &e))
 }

@@ -20,7 +20,10 @@ use crate::output::Printer;
 pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = match Source::resolve(&args.file)? {
         Source::Digest(_) => {
-            return Err(CliError::new(Exit::Failure, format!("artifact '{}': no such file", args.file)));
+            return Err(CliError::new(
+                Exit::Failure,
+                format!("artifact '{}': no such file", args.file),
+            ));
         }
         s => s,
     };

@@ -39,8 +39,18 @@ pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
 
 /// `verify-blob-attestation`.
 pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result<(), CliError> {
+    let path = args
+        .bundle
+        .as_ref()
+        .or(args.signature.as_ref())
+        .ok_or_else(|| CliError::usage("pass --signature or --bundle"))?;
+    let predicate_type = intoto::predicate_type_for(&args.predicate_type).ok_or_else(|| {
+        CliError::usage(format!(
+            "--type '{}' is not a known shortcut (custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex) nor a URI",
+            args.predicate_type
+        ))
+    })?;
     let key = super::load_public_key(&args.key)?;
-    let path = args.bundle.as_ref().or(args.signature.as_ref()).ok_or_else(|| CliError::usage("pass --signature or --bundle"))?;
     let entity = load_entity(path)?;
     if entity.is_message_signature() {
         return Err(CliError::format(
@@ -48,17 +58,14 @@ pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result
             &hsign_core::FormatError::new("attestation", "", "holds a plain signature, not a DSSE envelope"),
         ));
     }
-    let predicate_type = intoto::predicate_type_for(&args.predicate_type).ok_or_else(|| {
-        CliError::usage(format!(
-            "--type '{}' is not a known shortcut (custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex) nor a URI",
-            args.predicate_type
-        ))
-    })?;
+
     let (source, artifact) = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             let text = format!("{}:{}", args.digest_alg, hex);
             let digest = ArtifactDigest::parse(&text).ok_or_else(|| {
-                CliError::usage(format!("--digest/--digestAlg '{text}' is not a valid digest (sha256, sha384 or sha512 in hex)"))
+                CliError::usage(format!(
+                    "--digest/--digestAlg '{text}' is not a valid digest (sha256, sha384 or sha512 in hex)"
+                ))
             })?;
             (text, Artifact::Digests(vec![digest]))
         }
@@ -78,7 +85,9 @@ pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result
 }
 
 fn finish(entity: &SignedEntity, policy: Policy, artifact: &str, out: Printer) -> Result<(), CliError> {
-    let result = Verifier::new().verify(entity, &policy).map_err(|e| CliError::verify(&e))?;
+    let result = Verifier::new()
+        .verify(entity, &policy)
+        .map_err(|e| CliError::verify(&e))?;
     if out.json() {
         let mut v = result.to_json();
         v["artifact"] = serde_json::json!(artifact);
@@ -104,9 +113,14 @@ fn read_signature(path: &Path) -> Result<Vec<u8>, CliError> {
     let data = fsio::read_document(path, "signature file")?;
     let text = String::from_utf8_lossy(&data);
     let trimmed: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let sig = base64::engine::general_purpose::STANDARD.decode(trimmed.as_bytes()).unwrap_or(data);
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(trimmed.as_bytes())
+        .unwrap_or(data);
     if sig.is_empty() {
-        return Err(CliError::format(path, &hsign_core::FormatError::new("signature file", "", "is empty")));
+        return Err(CliError::format(
+            path,
+            &hsign_core::FormatError::new("signature file", "", "is empty"),
+        ));
     }
     Ok(sig)
 }

@@ -176,7 +176,11 @@ impl Bundle {
             return Err(FormatError::new(
                 DOC,
                 "verificationMaterial.tlogEntries",
-                format!("has {} entries, at most {} are accepted", material.tlog_entries.len(), limits::MAX_TLOG_ENTRIES),
+                format!(
+                    "has {} entries, at most {} are accepted",
+                    material.tlog_entries.len(),
+                    limits::MAX_TLOG_ENTRIES
+                ),
             ));
         }
         let tlog_entries = material
@@ -185,9 +189,16 @@ impl Bundle {
             .enumerate()
             .map(|(i, e)| tlog_entry(version, i, e))
             .collect::<Result<Vec<_>, _>>()?;
-        let stamps = material.timestamp_verification_data.map(|t| t.rfc3161_timestamps).unwrap_or_default();
+        let stamps = material
+            .timestamp_verification_data
+            .map(|t| t.rfc3161_timestamps)
+            .unwrap_or_default();
         if stamps.len() > limits::MAX_TIMESTAMPS {
-            return Err(FormatError::new(DOC, "verificationMaterial.timestampVerificationData", "has too many timestamps"));
+            return Err(FormatError::new(
+                DOC,
+                "verificationMaterial.timestampVerificationData",
+                "has too many timestamps",
+            ));
         }
         let rfc3161_timestamps = stamps
             .iter()
@@ -203,27 +214,50 @@ impl Bundle {
             (Some(m), None) => SignatureContent::Message(message_signature(m)?),
             (None, Some(e)) => {
                 let env = Envelope::from_raw(e, "dsseEnvelope.").map_err(|e| FormatError { document: DOC, ..e })?;
-                env.single_signature().map_err(|e| FormatError::new(DOC, "dsseEnvelope.signatures", e.reason))?;
+                env.single_signature()
+                    .map_err(|e| FormatError::new(DOC, "dsseEnvelope.signatures", e.reason))?;
                 SignatureContent::Dsse(env)
             }
             (Some(_), Some(_)) => {
-                return Err(FormatError::new(DOC, "", "has both messageSignature and dsseEnvelope, expected one"));
+                return Err(FormatError::new(
+                    DOC,
+                    "",
+                    "has both messageSignature and dsseEnvelope, expected one",
+                ));
             }
             (None, None) => {
-                return Err(FormatError::new(DOC, "", "has neither messageSignature nor dsseEnvelope"));
+                return Err(FormatError::new(
+                    DOC,
+                    "",
+                    "has neither messageSignature nor dsseEnvelope",
+                ));
             }
         };
-        Ok(Self { version, key_material, tlog_entries, rfc3161_timestamps, content })
+        Ok(Self {
+            version,
+            key_material,
+            tlog_entries,
+            rfc3161_timestamps,
+            content,
+        })
     }
 
     fn key_material(version: BundleVersion, m: &RawMaterial) -> Result<KeyMaterial, FormatError> {
         const F: &str = "verificationMaterial";
-        let count = [m.public_key.is_some(), m.x509_certificate_chain.is_some(), m.certificate.is_some()]
-            .iter()
-            .filter(|&&b| b)
-            .count();
+        let count = [
+            m.public_key.is_some(),
+            m.x509_certificate_chain.is_some(),
+            m.certificate.is_some(),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count();
         if count > 1 {
-            return Err(FormatError::new(DOC, F, "has more than one of publicKey, x509CertificateChain, certificate"));
+            return Err(FormatError::new(
+                DOC,
+                F,
+                "has more than one of publicKey, x509CertificateChain, certificate",
+            ));
         }
         if let Some(pk) = &m.public_key {
             return Ok(KeyMaterial::PublicKey { hint: pk.hint.clone() });
@@ -237,23 +271,43 @@ impl Bundle {
                 ));
             }
             if chain.certificates.is_empty() {
-                return Err(FormatError::new(DOC, "verificationMaterial.x509CertificateChain.certificates", "is empty"));
+                return Err(FormatError::new(
+                    DOC,
+                    "verificationMaterial.x509CertificateChain.certificates",
+                    "is empty",
+                ));
             }
             if chain.certificates.len() > limits::MAX_CHAIN_LEN {
-                return Err(FormatError::new(DOC, "verificationMaterial.x509CertificateChain.certificates", "is too long"));
+                return Err(FormatError::new(
+                    DOC,
+                    "verificationMaterial.x509CertificateChain.certificates",
+                    "is too long",
+                ));
             }
             let certs = chain
                 .certificates
                 .iter()
                 .enumerate()
-                .map(|(i, c)| field_b64(format!("{F}.x509CertificateChain.certificates[{i}].rawBytes"), &c.raw_bytes))
+                .map(|(i, c)| {
+                    field_b64(
+                        format!("{F}.x509CertificateChain.certificates[{i}].rawBytes"),
+                        &c.raw_bytes,
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok(KeyMaterial::CertificateChain(certs));
         }
         if let Some(cert) = &m.certificate {
-            return Ok(KeyMaterial::Certificate(field_b64(format!("{F}.certificate.rawBytes"), &cert.raw_bytes)?));
+            return Ok(KeyMaterial::Certificate(field_b64(
+                format!("{F}.certificate.rawBytes"),
+                &cert.raw_bytes,
+            )?));
         }
-        Err(FormatError::new(DOC, F, "has no key material (publicKey, x509CertificateChain or certificate)"))
+        Err(FormatError::new(
+            DOC,
+            F,
+            "has no key material (publicKey, x509CertificateChain or certificate)",
+        ))
     }
 
     /// The bundle as compact JSON, in protobuf field order. Writing and parsing round-trip.
@@ -265,7 +319,9 @@ impl Bundle {
     fn to_raw(&self) -> RawBundle {
         let mut material = RawMaterial::default();
         match &self.key_material {
-            KeyMaterial::PublicKey { hint } => material.public_key = Some(RawPublicKeyIdentifier { hint: hint.clone() }),
+            KeyMaterial::PublicKey { hint } => {
+                material.public_key = Some(RawPublicKeyIdentifier { hint: hint.clone() })
+            }
             KeyMaterial::CertificateChain(certs) => {
                 material.x509_certificate_chain = Some(RawChain {
                     certificates: certs.iter().map(|c| RawCertificate { raw_bytes: to_b64(c) }).collect(),
@@ -279,7 +335,9 @@ impl Bundle {
                 rfc3161_timestamps: self
                     .rfc3161_timestamps
                     .iter()
-                    .map(|t| RawTimestamp { signed_timestamp: to_b64(t) })
+                    .map(|t| RawTimestamp {
+                        signed_timestamp: to_b64(t),
+                    })
                     .collect(),
             });
         }
@@ -322,7 +380,12 @@ fn message_signature(m: RawMessageSignature) -> Result<MessageSignature, FormatE
                 return Err(FormatError::new(
                     DOC,
                     "messageSignature.messageDigest.digest",
-                    format!("has {} bytes, a {} digest has {}", bytes.len(), d.algorithm, algorithm.output_len()),
+                    format!(
+                        "has {} bytes, a {} digest has {}",
+                        bytes.len(),
+                        d.algorithm,
+                        algorithm.output_len()
+                    ),
                 ));
             }
             Some(ArtifactDigest { algorithm, bytes })
@@ -334,25 +397,45 @@ fn message_signature(m: RawMessageSignature) -> Result<MessageSignature, FormatE
 fn tlog_entry(version: BundleVersion, i: usize, e: RawTlogEntry) -> Result<TlogEntry, FormatError> {
     let f = |name: &str| format!("verificationMaterial.tlogEntries[{i}].{name}");
     if e.log_index < 0 {
-        return Err(FormatError::new(DOC, f("logIndex"), format!("is negative ({})", e.log_index)));
+        return Err(FormatError::new(
+            DOC,
+            f("logIndex"),
+            format!("is negative ({})", e.log_index),
+        ));
     }
     if e.integrated_time < 0 {
         return Err(FormatError::new(DOC, f("integratedTime"), "is negative"));
     }
-    let log_id = field_b64(f("logId.keyId"), e.log_id.as_ref().map(|l| l.key_id.as_str()).unwrap_or(""))?;
-    let kv = e.kind_version.ok_or_else(|| FormatError::new(DOC, f("kindVersion"), "is missing"))?;
+    let log_id = field_b64(
+        f("logId.keyId"),
+        e.log_id.as_ref().map(|l| l.key_id.as_str()).unwrap_or(""),
+    )?;
+    let kv = e
+        .kind_version
+        .ok_or_else(|| FormatError::new(DOC, f("kindVersion"), "is missing"))?;
     let canonicalized_body = field_b64(f("canonicalizedBody"), &e.canonicalized_body)?;
     let inclusion_promise = match e.inclusion_promise {
-        Some(p) => Some(field_b64(f("inclusionPromise.signedEntryTimestamp"), &p.signed_entry_timestamp)?),
+        Some(p) => Some(field_b64(
+            f("inclusionPromise.signedEntryTimestamp"),
+            &p.signed_entry_timestamp,
+        )?),
         None => None,
     };
     if version == BundleVersion::V0_1 && inclusion_promise.is_none() {
-        return Err(FormatError::new(DOC, f("inclusionPromise"), "is required in a v0.1 bundle"));
+        return Err(FormatError::new(
+            DOC,
+            f("inclusionPromise"),
+            "is required in a v0.1 bundle",
+        ));
     }
     let inclusion_proof = match e.inclusion_proof {
         Some(p) => {
             if p.log_index < 0 || p.tree_size < 0 {
-                return Err(FormatError::new(DOC, f("inclusionProof"), "has a negative index or tree size"));
+                return Err(FormatError::new(
+                    DOC,
+                    f("inclusionProof"),
+                    "has a negative index or tree size",
+                ));
             }
             let hashes = p
                 .hashes
@@ -371,7 +454,11 @@ fn tlog_entry(version: BundleVersion, i: usize, e: RawTlogEntry) -> Result<TlogE
         None => None,
     };
     if version >= BundleVersion::V0_2 && inclusion_proof.is_none() {
-        return Err(FormatError::new(DOC, f("inclusionProof"), "is required in bundles v0.2 and later"));
+        return Err(FormatError::new(
+            DOC,
+            f("inclusionProof"),
+            "is required in bundles v0.2 and later",
+        ));
     }
     Ok(TlogEntry {
         log_index: e.log_index,
@@ -388,19 +475,25 @@ fn tlog_entry(version: BundleVersion, i: usize, e: RawTlogEntry) -> Result<TlogE
 fn raw_tlog_entry(e: &TlogEntry) -> RawTlogEntry {
     RawTlogEntry {
         log_index: e.log_index,
-        log_id: Some(RawLogId { key_id: to_b64(&e.log_id) }),
-        kind_version: Some(RawKindVersion { kind: e.kind.clone(), version: e.version.clone() }),
+        log_id: Some(RawLogId {
+            key_id: to_b64(&e.log_id),
+        }),
+        kind_version: Some(RawKindVersion {
+            kind: e.kind.clone(),
+            version: e.version.clone(),
+        }),
         integrated_time: e.integrated_time,
-        inclusion_promise: e
-            .inclusion_promise
-            .as_ref()
-            .map(|p| RawInclusionPromise { signed_entry_timestamp: to_b64(p) }),
+        inclusion_promise: e.inclusion_promise.as_ref().map(|p| RawInclusionPromise {
+            signed_entry_timestamp: to_b64(p),
+        }),
         inclusion_proof: e.inclusion_proof.as_ref().map(|p| RawInclusionProof {
             log_index: p.log_index,
             root_hash: to_b64(&p.root_hash),
             tree_size: p.tree_size,
             hashes: p.hashes.iter().map(|h| to_b64(h)).collect(),
-            checkpoint: Some(RawCheckpoint { envelope: p.checkpoint.clone() }),
+            checkpoint: Some(RawCheckpoint {
+                envelope: p.checkpoint.clone(),
+            }),
         }),
         canonicalized_body: to_b64(&e.canonicalized_body),
     }

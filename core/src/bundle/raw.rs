@@ -159,7 +159,9 @@ pub(crate) mod int64 {
         }
         match Either::deserialize(d)? {
             Either::N(n) => Ok(n),
-            Either::S(s) => s.parse().map_err(|_| serde::de::Error::custom(format!("'{s}' is not an int64"))),
+            Either::S(s) => s
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("'{s}' is not an int64"))),
         }
     }
 }

@@ -3,7 +3,9 @@
 use super::*;
 
 fn vector(rel: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/vectors").join(rel);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/vectors")
+        .join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -43,7 +45,10 @@ fn real_bundles_parse_and_round_trip() {
 
 #[test]
 fn two_dsse_signatures_are_refused() {
-    let err = Bundle::from_json(&vector("bundles/sigstore-go/testing-data/bundles/dsse-2sigs.sigstore.json")).unwrap_err();
+    let err = Bundle::from_json(&vector(
+        "bundles/sigstore-go/testing-data/bundles/dsse-2sigs.sigstore.json",
+    ))
+    .unwrap_err();
     assert_eq!(err.field, "dsseEnvelope.signatures");
     assert!(err.reason.contains("2 signatures"), "{err}");
 }
@@ -51,16 +56,24 @@ fn two_dsse_signatures_are_refused() {
 #[test]
 fn malformed_conformance_bundles_are_refused_with_the_field() {
     for (case, field) in [
-        ("bundle-negative-log-index_fail", "verificationMaterial.tlogEntries[0].logIndex"),
-        ("bundle-empty-certificate-chain_fail", "verificationMaterial.x509CertificateChain.certificates"),
+        (
+            "bundle-negative-log-index_fail",
+            "verificationMaterial.tlogEntries[0].logIndex",
+        ),
+        (
+            "bundle-empty-certificate-chain_fail",
+            "verificationMaterial.x509CertificateChain.certificates",
+        ),
         ("bundle-unknown-version_fail", "mediaType"),
     ] {
         let rel = format!("bundles/sigstore-conformance/bundle-verify/{case}/bundle.sigstore.json");
         let err = Bundle::from_json(&vector(&rel)).unwrap_err();
         assert_eq!(err.field, field, "{case}: {err}");
     }
-    let err = Bundle::from_json(&vector("bundles/sigstore-conformance/bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json"))
-        .unwrap_err();
+    let err = Bundle::from_json(&vector(
+        "bundles/sigstore-conformance/bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json",
+    ))
+    .unwrap_err();
     assert!(err.reason.contains("JSON"), "{err}");
 }
 
@@ -68,8 +81,14 @@ fn malformed_conformance_bundles_are_refused_with_the_field() {
 fn wrong_shapes_name_what_was_expected() {
     let cases: [(&str, &str); 5] = [
         (r#"[]"#, ""),
-        (r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#, "verificationMaterial"),
-        (r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{}}"#, "verificationMaterial"),
+        (
+            r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#,
+            "verificationMaterial",
+        ),
+        (
+            r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{}}"#,
+            "verificationMaterial",
+        ),
         (
             r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{}}}"#,
             "",

@@ -1,9 +1,9 @@
 //! The one internal model every stored signature format is adapted into before verification.
 
+use crate::ArtifactDigest;
 use crate::bundle::{Bundle, KeyMaterial, SignatureContent, TlogEntry};
 use crate::dsse::Envelope;
 use crate::legacy_bundle::{LegacyBundle, LegacySigner, RekorBundle};
-use crate::ArtifactDigest;
 use hsign_keys::PublicKey;
 
 /// What was signed.
@@ -61,7 +61,10 @@ impl SignedEntity {
             KeyMaterial::Certificate(c) => SignerMaterial::Certificates(vec![c]),
         };
         let content = match bundle.content {
-            SignatureContent::Message(m) => Content::Message { digest: m.digest, signature: m.signature },
+            SignatureContent::Message(m) => Content::Message {
+                digest: m.digest,
+                signature: m.signature,
+            },
             SignatureContent::Dsse(e) => Content::Dsse(e),
         };
         Self {
@@ -82,7 +85,10 @@ impl SignedEntity {
         };
         Self {
             format: "cosign bundle (legacy)".into(),
-            content: Content::Message { digest: None, signature: bundle.signature },
+            content: Content::Message {
+                digest: None,
+                signature: bundle.signature,
+            },
             signer,
             log_evidence: bundle.rekor_bundle.into_iter().map(LogEvidence::RekorBundle).collect(),
             timestamps: Vec::new(),
@@ -93,7 +99,10 @@ impl SignedEntity {
     pub fn from_detached_signature(signature: Vec<u8>) -> Self {
         Self {
             format: "detached signature".into(),
-            content: Content::Message { digest: None, signature },
+            content: Content::Message {
+                digest: None,
+                signature,
+            },
             signer: SignerMaterial::None,
             log_evidence: Vec::new(),
             timestamps: Vec::new(),
@@ -152,8 +161,7 @@ impl SignedEntity {
     /// Reads any JSON signature format hsign knows, telling them apart by their top-level keys: a Sigstore
     /// bundle (`mediaType`), cosign's legacy bundle (`base64Signature`), or a DSSE envelope (`payloadType`).
     pub fn from_json(data: &[u8]) -> Result<Self, crate::FormatError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(data).map_err(|e| crate::FormatError::json(DOC, &e))?;
+        let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| crate::FormatError::json(DOC, &e))?;
         let Some(obj) = value.as_object() else {
             return Err(crate::FormatError::new(DOC, "", "is JSON but not an object"));
         };

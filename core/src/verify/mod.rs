@@ -68,7 +68,12 @@ impl Policy {
     /// A policy that requires a signature by `key`, an artifact check when an artifact is given, and a
     /// transparency-log entry.
     pub fn builder(key: PublicKey) -> PolicyBuilder {
-        PolicyBuilder(Policy { artifact: Artifact::None, key, tlog: TlogPolicy::Require, predicate_type: None })
+        PolicyBuilder(Policy {
+            artifact: Artifact::None,
+            key,
+            tlog: TlogPolicy::Require,
+            predicate_type: None,
+        })
     }
 }
 
@@ -120,7 +125,10 @@ impl Verifier {
                         "an attestation was required, but this is a plain signature, not a DSSE envelope".into(),
                     ));
                 }
-                (Some(verify_message(key, digest.as_ref(), signature, &policy.artifact)?), None)
+                (
+                    Some(verify_message(key, digest.as_ref(), signature, &policy.artifact)?),
+                    None,
+                )
             }
             Content::Dsse(envelope) => verify_envelope(key, envelope, policy)?,
         };
@@ -129,7 +137,13 @@ impl Verifier {
             TlogPolicy::Require if entity.log_evidence.is_empty() => return Err(VerifyError::TlogMissing),
             TlogPolicy::Require => return Err(VerifyError::TlogUnsupported),
         };
-        Ok(VerificationResult::new(entity.format.clone(), key, artifact_digest, statement, tlog))
+        Ok(VerificationResult::new(
+            entity.format.clone(),
+            key,
+            artifact_digest,
+            statement,
+            tlog,
+        ))
     }
 }
 
@@ -143,7 +157,10 @@ fn verify_message(
         return Err(VerifyError::ArtifactRequired);
     }
     let check_claim = |actual: &ArtifactDigest| match claimed {
-        Some(c) if c != actual => Err(VerifyError::ArtifactDigestMismatch { claimed: c.to_string(), actual: actual.to_string() }),
+        Some(c) if c != actual => Err(VerifyError::ArtifactDigestMismatch {
+            claimed: c.to_string(),
+            actual: actual.to_string(),
+        }),
         _ => Ok(()),
     };
     if key.kind() == KeyKind::Ed25519 {
@@ -190,30 +207,36 @@ fn verify_envelope(
 ) -> Result<(Option<ArtifactDigest>, Option<Statement>), VerifyError> {
     let pae = envelope.pae();
     let mut last_err = hsign_keys::KeyError::SignatureMismatch;
-    if !envelope.signatures.iter().any(|s| match key.verify_message(&pae, &s.sig) {
-        Ok(()) => true,
-        Err(e) => {
-            last_err = e;
-            false
-        }
-    }) {
+    if !envelope
+        .signatures
+        .iter()
+        .any(|s| match key.verify_message(&pae, &s.sig) {
+            Ok(()) => true,
+            Err(e) => {
+                last_err = e;
+                false
+            }
+        })
+    {
         return Err(VerifyError::Signature(last_err));
     }
     let wants_statement = !policy.artifact.is_none() || policy.predicate_type.is_some();
     if envelope.payload_type != intoto::PAYLOAD_TYPE {
         if wants_statement {
-            return Err(VerifyError::PayloadType { found: envelope.payload_type.clone() });
+            return Err(VerifyError::PayloadType {
+                found: envelope.payload_type.clone(),
+            });
         }
         return Ok((None, None));
     }
     let statement = Statement::from_json(&envelope.payload).map_err(VerifyError::Statement)?;
-    if let Some(expected) = &policy.predicate_type {
-        if &statement.predicate_type != expected {
-            return Err(VerifyError::PredicateTypeMismatch {
-                expected: expected.clone(),
-                found: statement.predicate_type.clone(),
-            });
-        }
+    if let Some(expected) = &policy.predicate_type
+        && &statement.predicate_type != expected
+    {
+        return Err(VerifyError::PredicateTypeMismatch {
+            expected: expected.clone(),
+            found: statement.predicate_type.clone(),
+        });
     }
     let artifact_digest = match &policy.artifact {
         Artifact::None => None,

@@ -7,7 +7,9 @@ use crate::sign;
 use hsign_keys::{PrivateKey, PublicKey};
 
 fn vector(rel: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/vectors").join(rel);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/vectors")
+        .join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -21,24 +23,44 @@ fn signed_bundle_verifies_and_every_tampering_fails() {
     let bundle = sign::sign_digest(&key, &ArtifactDigest::of(HashAlgorithm::Sha256, b"artifact")).unwrap();
     let reparsed = Bundle::from_json(bundle.to_json().as_bytes()).unwrap();
     let entity = SignedEntity::from_bundle(reparsed);
-    let policy = |a: &[u8]| Policy::builder(key.public_key()).artifact(digests(a)).without_tlog_unsafe().build();
+    let policy = |a: &[u8]| {
+        Policy::builder(key.public_key())
+            .artifact(digests(a))
+            .without_tlog_unsafe()
+            .build()
+    };
 
     let ok = Verifier::new().verify(&entity, &policy(b"artifact")).unwrap();
-    assert_eq!(ok.artifact_digest().unwrap(), &ArtifactDigest::of(HashAlgorithm::Sha256, b"artifact"));
+    assert_eq!(
+        ok.artifact_digest().unwrap(),
+        &ArtifactDigest::of(HashAlgorithm::Sha256, b"artifact")
+    );
 
     assert!(matches!(
         Verifier::new().verify(&entity, &policy(b"artifacT")),
         Err(VerifyError::ArtifactDigestMismatch { .. })
     ));
     let other = PrivateKey::generate_p256().unwrap().public_key();
-    let p = Policy::builder(other).artifact(digests(b"artifact")).without_tlog_unsafe().build();
-    assert!(matches!(Verifier::new().verify(&entity, &p), Err(VerifyError::Signature(_))));
+    let p = Policy::builder(other)
+        .artifact(digests(b"artifact"))
+        .without_tlog_unsafe()
+        .build();
+    assert!(matches!(
+        Verifier::new().verify(&entity, &p),
+        Err(VerifyError::Signature(_))
+    ));
     // The tlog is required unless explicitly skipped.
     let p = Policy::builder(key.public_key()).artifact(digests(b"artifact")).build();
-    assert!(matches!(Verifier::new().verify(&entity, &p), Err(VerifyError::TlogMissing)));
+    assert!(matches!(
+        Verifier::new().verify(&entity, &p),
+        Err(VerifyError::TlogMissing)
+    ));
     // A message signature is never "verified" without an artifact.
     let p = Policy::builder(key.public_key()).without_tlog_unsafe().build();
-    assert!(matches!(Verifier::new().verify(&entity, &p), Err(VerifyError::ArtifactRequired)));
+    assert!(matches!(
+        Verifier::new().verify(&entity, &p),
+        Err(VerifyError::ArtifactRequired)
+    ));
 }
 
 #[test]
@@ -49,8 +71,14 @@ fn claimed_digest_matching_is_not_enough_the_signature_must_match_too() {
     if let crate::bundle::SignatureContent::Message(m) = &mut bundle.content {
         m.digest = Some(ArtifactDigest::of(HashAlgorithm::Sha256, b"two"));
     }
-    let p = Policy::builder(key.public_key()).artifact(digests(b"two")).without_tlog_unsafe().build();
-    assert!(matches!(Verifier::new().verify(&SignedEntity::from_bundle(bundle), &p), Err(VerifyError::Signature(_))));
+    let p = Policy::builder(key.public_key())
+        .artifact(digests(b"two"))
+        .without_tlog_unsafe()
+        .build();
+    assert!(matches!(
+        Verifier::new().verify(&SignedEntity::from_bundle(bundle), &p),
+        Err(VerifyError::Signature(_))
+    ));
 }
 
 #[test]
@@ -58,10 +86,19 @@ fn ed25519_needs_and_verifies_the_whole_message() {
     let key = PrivateKey::Ed25519(ed25519_dalek_key());
     let bundle = sign::sign_message(&key, b"whole message").unwrap();
     let entity = SignedEntity::from_bundle(bundle);
-    let p = Policy::builder(key.public_key()).artifact(Artifact::Bytes(b"whole message".to_vec())).without_tlog_unsafe().build();
+    let p = Policy::builder(key.public_key())
+        .artifact(Artifact::Bytes(b"whole message".to_vec()))
+        .without_tlog_unsafe()
+        .build();
     Verifier::new().verify(&entity, &p).unwrap();
-    let p = Policy::builder(key.public_key()).artifact(digests(b"whole message")).without_tlog_unsafe().build();
-    assert!(matches!(Verifier::new().verify(&entity, &p), Err(VerifyError::Signature(_))));
+    let p = Policy::builder(key.public_key())
+        .artifact(digests(b"whole message"))
+        .without_tlog_unsafe()
+        .build();
+    assert!(matches!(
+        Verifier::new().verify(&entity, &p),
+        Err(VerifyError::Signature(_))
+    ));
 }
 
 fn ed25519_dalek_key() -> ed25519_dalek::SigningKey {
@@ -76,18 +113,36 @@ fn cosign_attest_blob_envelopes_give_the_expected_results() {
     let slsa = "https://slsa.dev/provenance/v0.2";
     let check = |file: &str, artifact: &[u8], ptype: &str| {
         let env = crate::dsse::Envelope::from_json(&vector(&format!("blob/cosign-attest-blob/{file}"))).unwrap();
-        let p = Policy::builder(key.clone()).artifact(digests(artifact)).predicate_type(ptype).without_tlog_unsafe().build();
+        let p = Policy::builder(key.clone())
+            .artifact(digests(artifact))
+            .predicate_type(ptype)
+            .without_tlog_unsafe()
+            .build();
         Verifier::new().verify(&SignedEntity::from_envelope(env), &p)
     };
     check("blobSLSAProvenanceSignature.dsse.json", &blob, slsa).unwrap();
     assert!(matches!(
-        check("blobSLSAProvenanceSignature.dsse.json", &blob, "https://cosign.sigstore.dev/attestation/v1"),
+        check(
+            "blobSLSAProvenanceSignature.dsse.json",
+            &blob,
+            "https://cosign.sigstore.dev/attestation/v1"
+        ),
         Err(VerifyError::PredicateTypeMismatch { .. })
     ));
-    assert!(matches!(check("blobSLSAProvenanceSignature.dsse.json", &other, slsa), Err(VerifyError::SubjectMismatch { .. })));
+    assert!(matches!(
+        check("blobSLSAProvenanceSignature.dsse.json", &other, slsa),
+        Err(VerifyError::SubjectMismatch { .. })
+    ));
     check("dssePredicateMultipleSubjects.dsse.json", &blob, slsa).unwrap();
-    for bad in ["dssePredicateEmptySubject.dsse.json", "dssePredicateMissingSha256.dsse.json", "dssePredicateMultipleSubjectsInvalid.dsse.json"] {
-        assert!(matches!(check(bad, &blob, slsa), Err(VerifyError::SubjectMismatch { .. })), "{bad}");
+    for bad in [
+        "dssePredicateEmptySubject.dsse.json",
+        "dssePredicateMissingSha256.dsse.json",
+        "dssePredicateMultipleSubjectsInvalid.dsse.json",
+    ] {
+        assert!(
+            matches!(check(bad, &blob, slsa), Err(VerifyError::SubjectMismatch { .. })),
+            "{bad}"
+        );
     }
 }
 
@@ -107,12 +162,18 @@ fn sigstore_js_key_bundle_verifies_and_its_tampered_twin_does_not() {
 fn result_json_keys_are_lower_camel_case() {
     let key = PrivateKey::generate_p256().unwrap();
     let bundle = sign::sign_digest(&key, &ArtifactDigest::of(HashAlgorithm::Sha256, b"a")).unwrap();
-    let p = Policy::builder(key.public_key()).artifact(digests(b"a")).without_tlog_unsafe().build();
+    let p = Policy::builder(key.public_key())
+        .artifact(digests(b"a"))
+        .without_tlog_unsafe()
+        .build();
     let r = Verifier::new().verify(&SignedEntity::from_bundle(bundle), &p).unwrap();
     fn walk(v: &serde_json::Value) {
         if let Some(m) = v.as_object() {
             for (k, v) in m {
-                assert!(k.chars().next().unwrap().is_ascii_lowercase() && !k.contains('_'), "key {k}");
+                assert!(
+                    k.chars().next().unwrap().is_ascii_lowercase() && !k.contains('_'),
+                    "key {k}"
+                );
                 walk(v);
             }
         }

@@ -1,0 +1,6 @@
+//! End-to-end tests: each runs the `hsign` binary (and, for interop, real peer implementations) and checks
+//! the real outcome: files written, exit status, what a peer accepts.
+
+mod blob;
+mod interop;
+pub mod keys;
