@@ -1,22 +1,60 @@
 #!/usr/bin/env bash
 # Runs every hsign test on a fresh Debian machine with the Rust toolchain, installing what the tests need:
-# Node.js/npm and the sigstore-js peer (npm ci), and the sigstore-rs peer (a separate Cargo project built
-# into target/peers). Usage: scripts/test.sh
+# Node.js/npm and the sigstore-js peer (npm ci), the sigstore-rs peer (a separate Cargo project built
+# into target/peers), and the OCI registry tools (docker-registry, htpasswd, skopeo). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# System packages the peers need. Root installs directly; others need sudo.
+# System packages the peers need. Root installs directly; others need sudo. apt runs only when something
+# is missing.
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+# The OCI registry (distribution 2.8): the tests start their own instances on 127.0.0.1 with free ports.
+# Its postinst would start a system registry on *:5000, so it is installed under a policy-rc.d that forbids
+# service starts; the one found (if any) is put back afterwards, and the unit is not enabled for boot.
+registry_missing=0
+command -v docker-registry >/dev/null 2>&1 || { registry_missing=1; missing+=(docker-registry); }
 if ((${#missing[@]})); then
   step "installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  policy=/usr/sbin/policy-rc.d
+  policy_backup=""
+  restore_policy() {
+    if [ -n "$policy_backup" ]; then
+      $SUDO mv -f "$policy_backup" "$policy"
+    else
+      $SUDO rm -f "$policy"
+    fi
+  }
+  if ((registry_missing)); then
+    if [ -e "$policy" ]; then
+      policy_backup="$(mktemp -u "$policy.hsign-XXXXXX")"
+      $SUDO cp -p "$policy" "$policy_backup"
+    fi
+    printf '#!/bin/sh\n# hsign scripts/test.sh: no service starts while installing docker-registry\nexit 101\n' |
+      $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap restore_policy EXIT
+  fi
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if ((registry_missing)); then
+    restore_policy
+    trap - EXIT
+    # Not at boot either, and stop it should anything have started it anyway.
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now --quiet docker-registry.service >/dev/null 2>&1 || true
+    else
+      $SUDO update-rc.d docker-registry disable >/dev/null 2>&1 || true
+      $SUDO /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 step "sigstore-js peer (tests/peers/node)"

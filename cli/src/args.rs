@@ -50,6 +50,117 @@ pub enum Command {
     VerifyBlob(VerifyBlobArgs),
     /// Verify an in-toto attestation (DSSE envelope or bundle) of a file with a public key.
     VerifyBlobAttestation(VerifyBlobAttestationArgs),
+    /// Sign container images in their registry (a bundle referrer by default, `--legacy` for `.sig` tags).
+    Sign(SignArgs),
+    /// Verify the signatures of container images (both formats) with a public key.
+    Verify(VerifyArgs),
+    /// List what is attached to an image: signatures, attestations, SBOMs, referrers.
+    Tree(ImageArgs),
+    /// Print what is attached to an image.
+    #[command(subcommand)]
+    Download(DownloadCommand),
+    /// Print where the signatures (or other attachments) of an image are stored.
+    Triangulate(TriangulateArgs),
+}
+
+/// Registry access flags.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to registries (needed for local test registries; never for production).
+    #[arg(long)]
+    pub allow_http_registry: bool,
+    /// Skip TLS verification, and fall back to plain HTTP when a registry does not speak TLS.
+    #[arg(long)]
+    pub allow_insecure_registry: bool,
+}
+
+/// `sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Signed annotation `key=value` (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// For an image index, also sign every platform manifest it lists.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Write cosign's legacy format: a simple-signing layer in the `sha256-<hex>.sig` tag.
+    #[arg(long, conflicts_with = "new_bundle_format")]
+    pub legacy: bool,
+    /// cosign's spelling: `--new-bundle-format=false` is `--legacy`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub new_bundle_format: Option<bool>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Images to sign (`registry/repository:tag` or `@sha256:...`).
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The public key (PEM or DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Require the signed annotation `key=value` (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Images to verify; verified concurrently.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// Commands that take one image.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+/// `download`.
+#[derive(Debug, Subcommand)]
+pub enum DownloadCommand {
+    /// Print every signature of an image, one JSON document per line (bundles as stored).
+    Signature(ImageArgs),
+}
+
+/// `triangulate`.
+#[derive(Debug, Args)]
+pub struct TriangulateArgs {
+    /// What to locate.
+    #[arg(long = "type", value_enum, default_value_t = AttachmentKind::Signature)]
+    pub kind: AttachmentKind,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+/// An attachment kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AttachmentKind {
+    /// The legacy signature tag (`.sig`).
+    Signature,
+    /// The legacy attestation tag (`.att`).
+    Attestation,
+    /// The legacy SBOM tag (`.sbom`).
+    Sbom,
+    /// The referrers fallback tag (`sha256-<hex>`).
+    Referrers,
+    /// The image digest.
+    Digest,
 }
 
 /// `generate-key-pair`.
@@ -199,6 +310,35 @@ mod tests {
         let Command::VerifyBlob(a) = cli.command else { panic!() };
         assert!(a.insecure_ignore_tlog);
         assert_eq!(a.file, "sha256:00");
+    }
+
+    #[test]
+    fn sign_takes_annotations_and_cosigns_bundle_flag() {
+        let cli = parse(&[
+            "sign",
+            "--key",
+            "k",
+            "-a",
+            "a=b",
+            "-a",
+            "c=d",
+            "--new-bundle-format=false",
+            "r/x:1",
+        ])
+        .unwrap();
+        let Command::Sign(a) = cli.command else { panic!() };
+        assert_eq!(a.annotations, ["a=b", "c=d"]);
+        assert_eq!(a.new_bundle_format, Some(false));
+        assert!(parse(&["sign", "--key", "k", "--legacy", "--new-bundle-format", "r/x"]).is_err());
+        assert!(parse(&["sign", "--key", "k"]).is_err());
+    }
+
+    #[test]
+    fn verify_takes_many_images_and_registry_flags() {
+        let cli = parse(&["verify", "--key", "k", "--allow-http-registry", "a/b", "c/d"]).unwrap();
+        let Command::Verify(a) = cli.command else { panic!() };
+        assert_eq!(a.images.len(), 2);
+        assert!(a.registry.allow_http_registry);
     }
 
     #[test]

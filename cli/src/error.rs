@@ -93,6 +93,41 @@ impl CliError {
         }
     }
 
+    /// A registry operation failed.
+    pub fn registry(err: &hsign_core::oci::RegistryError) -> Self {
+        let e = Self::new(Exit::Failure, err.to_string());
+        match err {
+            hsign_core::oci::RegistryError::Denied { .. } => {
+                e.hint("log in with `docker login` (hsign reads ~/.docker/config.json, $DOCKER_CONFIG and $REGISTRY_AUTH_FILE)")
+            }
+            hsign_core::oci::RegistryError::Transport { reason, .. } if reason.contains("plain HTTP") => {
+                e.hint("pass --allow-http-registry for a registry that only speaks HTTP")
+            }
+            _ => e,
+        }
+    }
+
+    /// An image did not verify.
+    pub fn image(err: &hsign_core::image::verify::ImageError) -> Self {
+        use hsign_core::image::verify::ImageError;
+        match err {
+            ImageError::Registry(r) => Self::registry(r),
+            ImageError::NoneVerified { image, rejected } => {
+                let mut e = Self::new(
+                    exit::for_image_error(err),
+                    format!("no matching signatures for {image}"),
+                );
+                e.causes = rejected.iter().map(|(s, r)| format!("{s}: {r}")).collect();
+                if rejected.iter().any(|(_, r)| r.contains("no transparency log entry")) {
+                    e = e
+                        .hint("signatures without a transparency log entry need --insecure-ignore-tlog (as in cosign)");
+                }
+                e
+            }
+            _ => Self::new(exit::for_image_error(err), err.to_string()),
+        }
+    }
+
     /// A flag combination or value is wrong.
     pub fn usage(message: impl Display) -> Self {
         Self::new(Exit::Usage, message.to_string())

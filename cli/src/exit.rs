@@ -18,10 +18,8 @@ pub enum Exit {
     /// 4: a private key could not be decrypted (wrong password).
     Password = 4,
     /// 10: no signature was found (cosign's code).
-    #[allow(dead_code)]
     NoSignature = 10,
     /// 11: the image or tag does not exist (cosign's code).
-    #[allow(dead_code)]
     NotFound = 11,
     /// 12: signatures were found, but none verified (cosign's code).
     NoMatchingSignature = 12,
@@ -45,5 +43,16 @@ pub fn for_key_error(err: &KeyError) -> Exit {
         KeyError::WrongPassword => Exit::Password,
         KeyError::Random | KeyError::Signing(_) => Exit::Failure,
         _ => Exit::Input,
+    }
+}
+
+/// The exit status for an image that did not verify.
+pub fn for_image_error(err: &hsign_core::image::verify::ImageError) -> Exit {
+    use hsign_core::image::verify::ImageError;
+    match err {
+        ImageError::NotFound(_) => Exit::NotFound,
+        ImageError::NoSignatures { .. } => Exit::NoSignature,
+        ImageError::NoneVerified { .. } => Exit::NoMatchingSignature,
+        _ => Exit::Failure,
     }
 }

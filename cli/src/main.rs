@@ -54,5 +54,10 @@ fn run(command: &Command, out: Printer) -> Result<(), CliError> {
         Command::SignBlob(a) => commands::sign_blob::run(a, out),
         Command::VerifyBlob(a) => commands::verify_blob::run(a, out),
         Command::VerifyBlobAttestation(a) => commands::verify_blob::run_attestation(a, out),
+        Command::Sign(a) => commands::image::sign(a, out),
+        Command::Verify(a) => commands::image::verify(a, out),
+        Command::Tree(a) => commands::image::tree(a, out),
+        Command::Download(a) => commands::image::download(a, out),
+        Command::Triangulate(a) => commands::image::triangulate(a, out),
     }
 }

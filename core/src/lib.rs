@@ -15,10 +15,14 @@ pub mod digest;
 pub mod dsse;
 mod encoding;
 mod error;
+pub mod gojson;
+pub mod image;
 pub mod intoto;
 pub mod legacy_bundle;
 pub mod limits;
+pub mod oci;
 pub mod sign;
+pub mod simple_signing;
 pub mod verify;
 
 pub use digest::ArtifactDigest;

@@ -2,5 +2,7 @@
 //! the real outcome: files written, exit status, what a peer accepts.
 
 mod blob;
+mod image;
 mod interop;
 pub mod keys;
+mod registry_infra;

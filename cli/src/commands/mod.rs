@@ -1,6 +1,7 @@
 //! One module per command group; shared loading of keys and artifacts lives here.
 
 pub mod artifact;
+pub mod image;
 pub mod keys;
 pub mod sign_blob;
 pub mod verify_blob;

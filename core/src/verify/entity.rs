@@ -18,6 +18,13 @@ pub enum Content {
     },
     /// A DSSE envelope; a bundle's has exactly one signature, a bare envelope may have several.
     Dsse(Envelope),
+    /// A cosign simple-signing payload (legacy `.sig` layer) and the signature over its bytes.
+    SimpleSigning {
+        /// The payload bytes as stored.
+        payload: Vec<u8>,
+        /// The signature.
+        signature: Vec<u8>,
+    },
 }
 
 /// Who the stored material says signed.
@@ -109,6 +116,27 @@ impl SignedEntity {
         }
     }
 
+    /// From a legacy `.sig` layer: the simple-signing payload, its signature, and the layer's Rekor bundle
+    /// and certificate chain when it has them.
+    pub fn from_simple_signing(
+        payload: Vec<u8>,
+        signature: Vec<u8>,
+        rekor_bundle: Option<RekorBundle>,
+        certificates: Vec<Vec<u8>>,
+    ) -> Self {
+        Self {
+            format: "cosign simple signing (.sig)".into(),
+            content: Content::SimpleSigning { payload, signature },
+            signer: if certificates.is_empty() {
+                SignerMaterial::None
+            } else {
+                SignerMaterial::Certificates(certificates)
+            },
+            log_evidence: rekor_bundle.into_iter().map(LogEvidence::RekorBundle).collect(),
+            timestamps: Vec::new(),
+        }
+    }
+
     /// From a bare DSSE envelope (`attest-blob --output-signature`, a `.att` layer).
     pub fn from_envelope(envelope: Envelope) -> Self {
         Self {
@@ -149,7 +177,7 @@ impl SignedEntity {
     pub fn claimed_digest(&self) -> Option<&ArtifactDigest> {
         match &self.content {
             Content::Message { digest, .. } => digest.as_ref(),
-            Content::Dsse(_) => None,
+            Content::Dsse(_) | Content::SimpleSigning { .. } => None,
         }
     }
 }

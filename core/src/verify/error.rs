@@ -9,6 +9,16 @@ use hsign_keys::KeyError;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum VerifyError {
+    /// A signed annotation required by the policy is missing or has another value.
+    #[error("annotation '{key}' is {}, expected '{expected}'", .found.as_deref().map(|f| format!("'{f}'")).unwrap_or_else(|| "missing".into()))]
+    AnnotationMismatch {
+        /// The annotation key.
+        key: String,
+        /// The value required.
+        expected: String,
+        /// The value signed, if any.
+        found: Option<String>,
+    },
     /// The artifact's digest differs from the digest the signature claims.
     #[error("artifact digest mismatch: the signature is for {claimed}, the artifact is {actual}")]
     ArtifactDigestMismatch {
@@ -45,6 +55,9 @@ pub enum VerifyError {
     /// The signature does not verify with the key.
     #[error("signature verification failed: {0}")]
     Signature(#[source] KeyError),
+    /// The signed payload could not be read.
+    #[error("signed payload is malformed: {0}")]
+    Payload(#[source] FormatError),
     /// The signed statement could not be read.
     #[error("signed statement is malformed: {0}")]
     Statement(#[source] FormatError),

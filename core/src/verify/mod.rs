@@ -13,6 +13,8 @@ pub use entity::{Content, LogEvidence, SignedEntity, SignerMaterial};
 pub use error::VerifyError;
 pub use result::{TlogOutcome, VerificationResult};
 
+use std::collections::BTreeMap;
+
 use crate::ArtifactDigest;
 use crate::dsse::Envelope;
 use crate::intoto::{self, Statement};
@@ -58,6 +60,7 @@ pub struct Policy {
     key: PublicKey,
     tlog: TlogPolicy,
     predicate_type: Option<String>,
+    annotations: BTreeMap<String, String>,
 }
 
 /// Builds a [`Policy`].
@@ -73,6 +76,7 @@ impl Policy {
             key,
             tlog: TlogPolicy::Require,
             predicate_type: None,
+            annotations: BTreeMap::new(),
         })
     }
 }
@@ -97,6 +101,13 @@ impl PolicyBuilder {
         self
     }
 
+    /// Require these signed annotations (cosign's `-a key=value`): in a simple-signing payload's `optional`,
+    /// or in the matching in-toto subject's `annotations`.
+    pub fn annotations(mut self, annotations: BTreeMap<String, String>) -> Self {
+        self.0.annotations = annotations;
+        self
+    }
+
     /// The finished policy.
     pub fn build(self) -> Policy {
         self.0
@@ -118,19 +129,41 @@ impl Verifier {
     /// Verifies `entity` against `policy`.
     pub fn verify(&self, entity: &SignedEntity, policy: &Policy) -> Result<VerificationResult, VerifyError> {
         let key = &policy.key;
-        let (artifact_digest, statement) = match &entity.content {
+        let not_attestation = || {
+            VerifyError::Unsupported(
+                "an attestation was required, but this is a plain signature, not a DSSE envelope".into(),
+            )
+        };
+        let (artifact_digest, statement, payload) = match &entity.content {
             Content::Message { digest, signature } => {
                 if policy.predicate_type.is_some() {
+                    return Err(not_attestation());
+                }
+                if !policy.annotations.is_empty() {
                     return Err(VerifyError::Unsupported(
-                        "an attestation was required, but this is a plain signature, not a DSSE envelope".into(),
+                        "a blob signature carries no annotations to check".into(),
                     ));
                 }
                 (
                     Some(verify_message(key, digest.as_ref(), signature, &policy.artifact)?),
                     None,
+                    Vec::new(),
                 )
             }
-            Content::Dsse(envelope) => verify_envelope(key, envelope, policy)?,
+            Content::Dsse(envelope) => {
+                let (d, s) = verify_envelope(key, envelope, policy)?;
+                (d, s, envelope.payload.clone())
+            }
+            Content::SimpleSigning { payload, signature } => {
+                if policy.predicate_type.is_some() {
+                    return Err(not_attestation());
+                }
+                (
+                    Some(verify_simple_signing(key, payload, signature, policy)?),
+                    None,
+                    payload.clone(),
+                )
+            }
         };
         let tlog = match policy.tlog {
             TlogPolicy::SkipUnsafe => TlogOutcome::Skipped,
@@ -142,6 +175,7 @@ impl Verifier {
             key,
             artifact_digest,
             statement,
+            payload,
             tlog,
         ))
     }
@@ -200,6 +234,48 @@ fn verify_message(
     }
 }
 
+fn verify_simple_signing(
+    key: &PublicKey,
+    payload: &[u8],
+    signature: &[u8],
+    policy: &Policy,
+) -> Result<ArtifactDigest, VerifyError> {
+    let image = policy
+        .artifact
+        .digest(HashAlgorithm::Sha256)
+        .ok_or(VerifyError::ArtifactRequired)?;
+    key.verify_message(payload, signature).map_err(VerifyError::Signature)?;
+    let parsed = crate::simple_signing::Payload::from_json(payload).map_err(VerifyError::Payload)?;
+    if parsed.manifest_digest != image.to_string() {
+        return Err(VerifyError::ArtifactDigestMismatch {
+            claimed: parsed.manifest_digest,
+            actual: image.to_string(),
+        });
+    }
+    check_annotations(&policy.annotations, Some(&parsed.optional))?;
+    Ok(image)
+}
+
+fn check_annotations(
+    required: &BTreeMap<String, String>,
+    signed: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<(), VerifyError> {
+    for (key, expected) in required {
+        let found = signed.and_then(|m| m.get(key)).map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        if found.as_deref() != Some(expected.as_str()) {
+            return Err(VerifyError::AnnotationMismatch {
+                key: key.clone(),
+                expected: expected.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn verify_envelope(
     key: &PublicKey,
     envelope: &Envelope,
@@ -246,9 +322,14 @@ fn verify_envelope(
                 .into_iter()
                 .filter_map(|a| artifact.digest(a))
                 .collect();
-            let found = digests.iter().find(|d| statement.subject_matching(d).is_some());
+            let found = digests
+                .iter()
+                .find_map(|d| statement.subject_matching(d).map(|s| (d, s)));
             match found {
-                Some(d) => Some(d.clone()),
+                Some((d, subject)) => {
+                    check_annotations(&policy.annotations, subject.annotations.as_ref())?;
+                    Some(d.clone())
+                }
                 None => {
                     return Err(VerifyError::SubjectMismatch {
                         digest: digests.first().map(|d| d.to_string()).unwrap_or_default(),

@@ -23,6 +23,7 @@ pub struct VerificationResult {
     key_kind: String,
     artifact_digest: Option<ArtifactDigest>,
     statement: Option<Statement>,
+    payload: Vec<u8>,
     tlog: TlogOutcome,
 }
 
@@ -32,6 +33,7 @@ impl VerificationResult {
         key: &PublicKey,
         artifact_digest: Option<ArtifactDigest>,
         statement: Option<Statement>,
+        payload: Vec<u8>,
         tlog: TlogOutcome,
     ) -> Self {
         Self {
@@ -40,8 +42,15 @@ impl VerificationResult {
             key_kind: key.kind().describe(),
             artifact_digest,
             statement,
+            payload,
             tlog,
         }
+    }
+
+    /// The signed payload bytes as stored (simple-signing JSON or the DSSE payload); empty for blob
+    /// signatures.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
     }
 
     /// The format the signature was stored in (a bundle media type, or a description).

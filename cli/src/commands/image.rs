@@ -1,0 +1,408 @@
+//! `sign`, `verify`, `tree`, `download signature` and `triangulate`: images in registries.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use hsign_core::image::store::WritePolicy;
+use hsign_core::image::verify::{ImagePolicy, ImageVerification};
+use hsign_core::image::{self, discover, sign as image_sign, verify as image_verify};
+use hsign_core::oci::client::ManifestInfo;
+use hsign_core::oci::manifest::{Index, is_index};
+use hsign_core::oci::{Client, ClientOptions, ImageRef};
+
+use crate::args::{AttachmentKind, DownloadCommand, ImageArgs, RegistryArgs, SignArgs, TriangulateArgs, VerifyArgs};
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::output::Printer;
+
+/// Images verified at once.
+const WORKERS: usize = 8;
+
+fn client(r: RegistryArgs) -> Client {
+    Client::new(ClientOptions {
+        allow_http: r.allow_http_registry,
+        allow_insecure: r.allow_insecure_registry,
+        ..Default::default()
+    })
+}
+
+fn parse_image(s: &str) -> Result<ImageRef, CliError> {
+    ImageRef::parse(s).map_err(CliError::usage)
+}
+
+fn parse_annotations(list: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    list.iter()
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(CliError::usage(format!(
+                "annotation '{a}' is not of the form key=value"
+            ))),
+        })
+        .collect()
+}
+
+/// The repository signatures live in: `$HSIGN_REPOSITORY` or `$COSIGN_REPOSITORY`, else the image's own.
+fn signature_repo(image: &ImageRef) -> Result<ImageRef, CliError> {
+    for var in ["HSIGN_REPOSITORY", "COSIGN_REPOSITORY"] {
+        if let Some(repo) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            return image
+                .in_repository(&repo)
+                .map_err(|e| CliError::usage(format!("{var}: {e}")));
+        }
+    }
+    Ok(image.clone())
+}
+
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `sign`.
+pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
+    let images = args
+        .images
+        .iter()
+        .map(|s| parse_image(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let annotations = parse_annotations(&args.annotations)?;
+    let format = if args.legacy || args.new_bundle_format == Some(false) {
+        image_sign::Format::Legacy
+    } else {
+        image_sign::Format::Bundle
+    };
+    let key = super::load_private_key(&args.key, false)?;
+    let client = client(args.registry);
+    let mut written = Vec::new();
+    for image in &images {
+        let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;
+        if image.digest.is_none() {
+            out.info(&format!(
+                "WARNING: {image} is a tag; signing its current digest {}. Tags can move: deploy by digest.",
+                subject.digest
+            ));
+        }
+        let mut targets = vec![(image.with_digest(&subject.digest), subject.clone())];
+        if args.recursive && is_index(&subject.media_type) {
+            targets.extend(children(&client, image, &subject)?);
+        }
+        for (target, manifest) in targets {
+            let sig_repo = signature_repo(&target)?;
+            let request = image_sign::SignRequest {
+                image: &target,
+                subject: &manifest,
+                sig_repo: &sig_repo,
+                annotations: &annotations,
+                format,
+                created: &now_rfc3339(),
+                policy: WritePolicy::default(),
+            };
+            let w = image_sign::sign_image(&client, &key, &request)
+                .map_err(|e| CliError::new(Exit::Failure, format!("signing {target}: {e}")).caused_by(&e))?;
+            out.info(&format!("Pushed signature for {} to {}", target, w.location));
+            written.push(json!({"image": target.to_string(), "digest": w.digest, "signature": w.location}));
+        }
+    }
+    if out.json() {
+        out.json_value(&Value::Array(written));
+    }
+    Ok(())
+}
+
+fn children(
+    client: &Client,
+    image: &ImageRef,
+    subject: &ManifestInfo,
+) -> Result<Vec<(ImageRef, ManifestInfo)>, CliError> {
+    let fetched = client
+        .get_manifest(image, &subject.digest)
+        .map_err(|e| CliError::registry(&e))?
+        .ok_or_else(|| CliError::new(Exit::NotFound, format!("image index {image} vanished")))?;
+    let index = Index::from_json(&fetched.bytes).map_err(|e| CliError::new(Exit::Input, format!("{image}: {e}")))?;
+    Ok(index
+        .manifests
+        .into_iter()
+        .map(|d| {
+            let info = ManifestInfo {
+                digest: d.digest.clone(),
+                media_type: d.media_type,
+                size: d.size,
+            };
+            (image.with_digest(&d.digest), info)
+        })
+        .collect())
+}
+
+/// `verify`: every image concurrently; the exit status is that of the first image (in argument order) that
+/// failed.
+pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
+    let images = args
+        .images
+        .iter()
+        .map(|s| parse_image(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let annotations = parse_annotations(&args.annotations)?;
+    let key = super::load_public_key(&args.key)?;
+    if args.insecure_ignore_tlog {
+        out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
+    }
+    let policy = ImagePolicy {
+        key,
+        annotations,
+        skip_tlog: args.insecure_ignore_tlog,
+    };
+    let client = client(args.registry);
+    let results: Vec<Result<ImageVerification, CliError>> =
+        run_concurrently(&images, |image| verify_one(&client, image, &policy));
+    if std::env::var_os("HSIGN_TRACE_REQUESTS").is_some() {
+        eprintln!("hsign: {} registry requests", client.request_count());
+    }
+    let total = images.len();
+    let mut failed = 0;
+    let mut first_error: Option<CliError> = None;
+    for (image, result) in images.iter().zip(results) {
+        match result {
+            Ok(v) => report_verified(&v, out),
+            Err(e) => {
+                failed += 1;
+                if total > 1 {
+                    // Report each failing image; the summary error below carries the first one's status.
+                    let mut each = CliError::new(e.exit, format!("{image}: {}", e.message));
+                    each.causes = e.causes.clone();
+                    out.error(&each);
+                }
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        None => Ok(()),
+        Some(e) if total == 1 => Err(e),
+        Some(e) => Err(CliError::new(
+            e.exit,
+            format!("{failed} of {total} images did not verify"),
+        )),
+    }
+}
+
+fn verify_one(client: &Client, image: &ImageRef, policy: &ImagePolicy) -> Result<ImageVerification, CliError> {
+    // A digest reference needs no request to resolve; existence is checked only if nothing is found.
+    let subject = match &image.digest {
+        Some(d) => ManifestInfo {
+            digest: d.clone(),
+            media_type: String::new(),
+            size: 0,
+        },
+        None => image_verify::resolve(client, image).map_err(|e| CliError::image(&e))?,
+    };
+    let sig_repo = signature_repo(image)?;
+    match image_verify::verify_image(client, image, &subject, &sig_repo, policy) {
+        Ok(v) => Ok(v),
+        Err(e @ image_verify::ImageError::NoSignatures { .. }) if image.digest.is_some() => {
+            // Unsigned, or not there at all? cosign says "not found" (11) for a missing image.
+            match client.head_manifest(image, image.reference()) {
+                Ok(None) => Err(CliError::image(&image_verify::ImageError::NotFound(image.to_string()))),
+                Ok(Some(_)) => Err(CliError::image(&e)),
+                Err(r) => Err(CliError::registry(&r)),
+            }
+        }
+        Err(e) => Err(CliError::image(&e)),
+    }
+}
+
+fn run_concurrently<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let results = std::sync::Mutex::new(&mut slots);
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS.min(items.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    slots.into_iter().flatten().collect()
+}
+
+fn report_verified(v: &ImageVerification, out: Printer) {
+    if out.json() {
+        // cosign's shape: an array of the verified payloads (simple-signing documents or statements).
+        let docs: Vec<Value> = v
+            .verified
+            .iter()
+            .map(|s| serde_json::from_slice(s.result.payload()).unwrap_or(Value::Null))
+            .collect();
+        out.data(&Value::Array(docs).to_string());
+        return;
+    }
+    if out.quiet {
+        return;
+    }
+    eprintln!("\nVerification for {}@{} --", v.image.name(), v.subject.digest);
+    eprintln!("The following checks were performed on each of these signatures:");
+    eprintln!("  - The signature was verified against the specified public key");
+    eprintln!("  - The signed digest matches the image digest, and any required annotations match");
+    for s in &v.verified {
+        eprintln!(
+            "  verified: {} ({}, key {})",
+            s.source,
+            s.result.format(),
+            s.result.key_fingerprint()
+        );
+    }
+    for (source, reason) in &v.rejected {
+        eprintln!("  not verified: {source}: {reason}");
+    }
+}
+
+/// `tree`.
+pub fn tree(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
+    let image = parse_image(&args.image)?;
+    let client = client(args.registry);
+    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
+    let repo = signature_repo(&image)?;
+    let (referrers, source) =
+        discover::list_referrers(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
+    let mut legacy = Vec::new();
+    for (suffix, what) in [("sig", "signatures"), ("att", "attestations"), ("sbom", "SBOMs")] {
+        let layers =
+            discover::find_legacy(&client, &repo, &subject.digest, suffix, None).map_err(|e| CliError::registry(&e))?;
+        if !layers.is_empty() {
+            legacy.push((what, image::attachment_tag(&subject.digest, suffix), layers));
+        }
+    }
+    if out.json() {
+        out.json_value(&json!({
+            "image": format!("{}@{}", image.name(), subject.digest),
+            "referrers": {"source": source, "manifests": referrers.iter().map(|d| json!({
+                "digest": d.digest, "mediaType": d.media_type, "artifactType": d.artifact_type, "size": d.size,
+            })).collect::<Vec<_>>()},
+            "legacy": legacy.iter().map(|(what, tag, layers)| json!({
+                "kind": what, "tag": format!("{}:{tag}", repo.name()),
+                "layers": layers.iter().map(|l| json!({"digest": l.layer_digest, "mediaType": l.media_type})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    let mut text = format!("Supply chain artifacts for {}@{}\n", image.name(), subject.digest);
+    if referrers.is_empty() && legacy.is_empty() {
+        text.push_str("  (nothing attached)\n");
+    }
+    if !referrers.is_empty() {
+        text.push_str(&format!("├── OCI referrers ({source}):\n"));
+        for d in &referrers {
+            let kind = d.artifact_type.as_deref().unwrap_or(&d.media_type);
+            text.push_str(&format!("│   └── {} {}\n", kind, d.digest));
+        }
+    }
+    for (what, tag, layers) in &legacy {
+        text.push_str(&format!("└── {what} in {}:{tag}\n", repo.name()));
+        for l in layers {
+            text.push_str(&format!("    └── {} {}\n", l.media_type, l.layer_digest));
+        }
+    }
+    out.data(&text);
+    Ok(())
+}
+
+/// `download signature`.
+pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
+    let DownloadCommand::Signature(args) = cmd;
+    let image = parse_image(&args.image)?;
+    let client = client(args.registry);
+    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
+    let repo = signature_repo(&image)?;
+    let bundles = discover::find_bundles(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
+    let legacy = discover::find_legacy(
+        &client,
+        &repo,
+        &subject.digest,
+        "sig",
+        Some(hsign_core::simple_signing::MEDIA_TYPE),
+    )
+    .map_err(|e| CliError::registry(&e))?;
+    if bundles.bundles.is_empty() && legacy.is_empty() {
+        return Err(CliError::new(
+            Exit::NoSignature,
+            format!("no signatures found for {image}"),
+        ));
+    }
+    let mut lines = Vec::new();
+    for b in &bundles.bundles {
+        lines.push(String::from_utf8_lossy(&b.bytes).trim().to_string());
+    }
+    for l in &legacy {
+        use base64::Engine as _;
+        let get = |k: &str| {
+            l.annotations
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| Value::String(v.clone()))
+                .unwrap_or(Value::Null)
+        };
+        let bundle = l
+            .annotations
+            .get(image::BUNDLE_ANNOTATION)
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .unwrap_or(Value::Null);
+        lines.push(
+            json!({
+                "Base64Signature": l.annotations.get(image::SIGNATURE_ANNOTATION).cloned().unwrap_or_default(),
+                "Payload": base64::engine::general_purpose::STANDARD.encode(&l.bytes),
+                "Cert": get(image::CERTIFICATE_ANNOTATION),
+                "Chain": get(image::CHAIN_ANNOTATION),
+                "Bundle": bundle,
+            })
+            .to_string(),
+        );
+    }
+    out.data(&lines.join("\n"));
+    Ok(())
+}
+
+/// `triangulate`.
+pub fn triangulate(args: &TriangulateArgs, out: Printer) -> Result<(), CliError> {
+    let image = parse_image(&args.image)?;
+    let client = client(args.registry);
+    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
+    let repo = signature_repo(&image)?;
+    let location = match args.kind {
+        AttachmentKind::Signature => format!("{}:{}", repo.name(), image::attachment_tag(&subject.digest, "sig")),
+        AttachmentKind::Attestation => format!("{}:{}", repo.name(), image::attachment_tag(&subject.digest, "att")),
+        AttachmentKind::Sbom => format!("{}:{}", repo.name(), image::attachment_tag(&subject.digest, "sbom")),
+        AttachmentKind::Referrers => format!("{}:{}", repo.name(), image::fallback_tag(&subject.digest)),
+        AttachmentKind::Digest => format!("{}@{}", image.name(), subject.digest),
+    };
+    if out.json() {
+        out.json_value(&json!({"image": image.to_string(), "location": location}));
+    } else {
+        out.data(&location);
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Signing an image: a DSSE-signed in-toto statement in a bundle referrer (the default, as cosign v3), or a
+//! simple-signing layer in the `.sig` tag (`--legacy`).
+
+use std::collections::BTreeMap;
+
+use super::store::{self, LegacyLayer, StoreError, WritePolicy};
+use super::{SIGNATURE_ANNOTATION, attachment_tag};
+use crate::encoding::to_b64;
+use crate::intoto::{COSIGN_SIGN_PREDICATE, PAYLOAD_TYPE, STATEMENT_V1};
+use crate::oci::client::ManifestInfo;
+use crate::oci::{Client, ImageRef};
+use crate::{sign, simple_signing};
+use hsign_keys::{KeyError, Signer};
+
+/// Which format to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Sigstore bundle v0.3 as an OCI 1.1 referrer (with the tag-schema fallback).
+    Bundle,
+    /// Simple signing in the `sha256-<hex>.sig` tag.
+    Legacy,
+}
+
+/// Signing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The key could not sign.
+    #[error("signing failed: {0}")]
+    Key(#[from] KeyError),
+    /// The signature could not be stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a signature was written.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The image digest signed.
+    pub digest: String,
+    /// `repo@digest` of the referrer manifest, or `repo:tag` of the `.sig` manifest.
+    pub location: String,
+}
+
+/// What to sign and where to store it.
+pub struct SignRequest<'a> {
+    /// The image (its repository names the signature's `docker-reference`).
+    pub image: &'a ImageRef,
+    /// Its resolved manifest.
+    pub subject: &'a ManifestInfo,
+    /// Where the signature goes (the image's repository, or `COSIGN_REPOSITORY`).
+    pub sig_repo: &'a ImageRef,
+    /// Signed annotations (`-a k=v`).
+    pub annotations: &'a BTreeMap<String, String>,
+    /// The format.
+    pub format: Format,
+    /// RFC 3339 creation time for the referrer manifest.
+    pub created: &'a str,
+    /// Read-modify-write behaviour.
+    pub policy: WritePolicy,
+}
+
+/// Signs `req.image` and stores the signature in `req.sig_repo`.
+pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -> Result<Written, SignError> {
+    let SignRequest {
+        image,
+        subject,
+        sig_repo,
+        annotations,
+        format,
+        created,
+        policy,
+    } = *req;
+    match format {
+        Format::Legacy => {
+            let payload = simple_signing::build(&image.name(), &subject.digest, annotations);
+            let signature = signer.sign_message(&payload)?;
+            let layer = LegacyLayer {
+                media_type: simple_signing::MEDIA_TYPE,
+                bytes: &payload,
+                annotations: BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]),
+            };
+            store::append_legacy_layer(client, sig_repo, &subject.digest, "sig", layer, policy)?;
+            Ok(Written {
+                digest: subject.digest.clone(),
+                location: format!("{}:{}", sig_repo.name(), attachment_tag(&subject.digest, "sig")),
+            })
+        }
+        Format::Bundle => {
+            let statement = statement(&subject.digest, annotations);
+            let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
+            let bundle = sign::envelope_bundle(signer, envelope);
+            let digest = store::write_bundle_referrer(
+                client,
+                sig_repo,
+                subject,
+                bundle.to_json().as_bytes(),
+                COSIGN_SIGN_PREDICATE,
+                created,
+                policy,
+            )?;
+            Ok(Written {
+                digest: subject.digest.clone(),
+                location: format!("{}@{digest}", sig_repo.name()),
+            })
+        }
+    }
+}
+
+/// The in-toto statement cosign v3 signs for an image: subject = the image digest (with the `-a`
+/// annotations), predicate type `https://sigstore.dev/cosign/sign/v1`, empty predicate.
+pub fn statement(digest: &str, annotations: &BTreeMap<String, String>) -> Vec<u8> {
+    let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+    let mut subject = serde_json::json!({ "digest": { alg: hex } });
+    if !annotations.is_empty() {
+        subject["annotations"] = serde_json::json!(annotations);
+    }
+    serde_json::json!({
+        "_type": STATEMENT_V1,
+        "subject": [subject],
+        "predicateType": COSIGN_SIGN_PREDICATE,
+        "predicate": {},
+    })
+    .to_string()
+    .into_bytes()
+}

@@ -1,0 +1,218 @@
+//! Verifying the signatures of an image: find every candidate in both formats, adapt each into the one
+//! internal model, and run the one verifier over it with the image digest as the artifact.
+//!
+//! Bundle referrers are checked first (as cosign v3 does); the `.sig` tag is read when no bundle verified.
+//! A candidate that fails is reported with its reason; the image passes when at least one verifies.
+
+use std::collections::BTreeMap;
+
+use super::discover::{self, Attachments};
+use super::{BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION};
+use crate::bundle::Bundle;
+use crate::encoding::b64;
+use crate::intoto::COSIGN_SIGN_PREDICATE;
+use crate::legacy_bundle::RekorBundle;
+use crate::oci::client::ManifestInfo;
+use crate::oci::{Client, ImageRef, RegistryError};
+use crate::verify::{Artifact, Policy, SignedEntity, VerificationResult, Verifier, VerifyError};
+use crate::{ArtifactDigest, simple_signing};
+use hsign_keys::{PublicKey, pem};
+
+/// What every signature of an image must satisfy.
+#[derive(Clone, Debug)]
+pub struct ImagePolicy {
+    /// The key that must have signed.
+    pub key: PublicKey,
+    /// Signed annotations that must be present (`-a k=v`).
+    pub annotations: BTreeMap<String, String>,
+    /// Skip the transparency log (unsafe).
+    pub skip_tlog: bool,
+}
+
+/// One verified signature of an image.
+#[derive(Clone, Debug)]
+pub struct VerifiedSignature {
+    /// Where it was found (`referrer sha256:...` or `sha256-....sig layer sha256:...`).
+    pub source: String,
+    /// The verifier's result.
+    pub result: VerificationResult,
+}
+
+/// The outcome for one image.
+#[derive(Debug)]
+pub struct ImageVerification {
+    /// The image as asked.
+    pub image: ImageRef,
+    /// Its manifest.
+    pub subject: ManifestInfo,
+    /// Signatures that verified.
+    pub verified: Vec<VerifiedSignature>,
+    /// Candidates that did not verify, with the reason.
+    pub rejected: Vec<(String, String)>,
+}
+
+/// Why an image did not verify.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The image (or tag) does not exist.
+    #[error("image {0} not found")]
+    NotFound(String),
+    /// No signature is attached.
+    #[error("no signatures found for {image}{}", if .notes.is_empty() { String::new() } else { format!(" ({})", .notes.join("; ")) })]
+    NoSignatures {
+        /// The image.
+        image: String,
+        /// Entries that could not be read.
+        notes: Vec<String>,
+    },
+    /// Signatures are attached, but none verified.
+    #[error("no matching signatures for {image}: {}", .rejected.iter().map(|(s, r)| format!("{s}: {r}")).collect::<Vec<_>>().join("; "))]
+    NoneVerified {
+        /// The image.
+        image: String,
+        /// Each candidate and why it failed.
+        rejected: Vec<(String, String)>,
+    },
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Resolves `image` to its manifest (a tag becomes a digest).
+pub fn resolve(client: &Client, image: &ImageRef) -> Result<ManifestInfo, ImageError> {
+    client
+        .head_manifest(image, image.reference())?
+        .ok_or_else(|| ImageError::NotFound(image.to_string()))
+}
+
+/// Verifies the signatures of `image` whose manifest is `subject`, reading them from `sig_repo`.
+pub fn verify_image(
+    client: &Client,
+    image: &ImageRef,
+    subject: &ManifestInfo,
+    sig_repo: &ImageRef,
+    policy: &ImagePolicy,
+) -> Result<ImageVerification, ImageError> {
+    let digest = ArtifactDigest::parse(&subject.digest).ok_or_else(|| {
+        ImageError::Registry(RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: image.to_string(),
+            reason: format!("manifest digest '{}' is not sha256/sha384/sha512", subject.digest),
+        })
+    })?;
+    let verifier = Verifier::new();
+    let mut out = ImageVerification {
+        image: image.clone(),
+        subject: subject.clone(),
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let Attachments {
+        bundles, unreadable, ..
+    } = discover::find_bundles(client, sig_repo, &subject.digest)?;
+    let mut seen = !bundles.is_empty();
+    for c in bundles {
+        let source = format!("bundle in referrer {}", c.manifest_digest);
+        let checked = Bundle::from_json(&c.bytes).map_err(|e| e.to_string()).and_then(|b| {
+            let p = base_policy(policy, &digest)
+                .predicate_type(COSIGN_SIGN_PREDICATE)
+                .build();
+            verifier
+                .verify(&SignedEntity::from_bundle(b), &p)
+                .map_err(|e| describe(&e))
+        });
+        record(&mut out, source, checked);
+    }
+    out.rejected
+        .extend(unreadable.iter().map(|u| ("referrer".to_string(), u.clone())));
+    if out.verified.is_empty() {
+        let layers = discover::find_legacy(
+            client,
+            sig_repo,
+            &subject.digest,
+            "sig",
+            Some(simple_signing::MEDIA_TYPE),
+        )?;
+        seen |= !layers.is_empty();
+        for l in layers {
+            let source = format!(
+                "{} layer {}",
+                super::attachment_tag(&subject.digest, "sig"),
+                l.layer_digest
+            );
+            let checked = legacy_entity(&l.bytes, &l.annotations).and_then(|entity| {
+                let p = base_policy(policy, &digest).build();
+                verifier.verify(&entity, &p).map_err(|e| describe(&e))
+            });
+            record(&mut out, source, checked);
+        }
+    }
+    if !out.verified.is_empty() {
+        return Ok(out);
+    }
+    if !seen {
+        return Err(ImageError::NoSignatures {
+            image: image.to_string(),
+            notes: unreadable,
+        });
+    }
+    Err(ImageError::NoneVerified {
+        image: image.to_string(),
+        rejected: out.rejected,
+    })
+}
+
+fn base_policy(policy: &ImagePolicy, digest: &ArtifactDigest) -> crate::verify::PolicyBuilder {
+    let mut p = Policy::builder(policy.key.clone())
+        .artifact(Artifact::Digests(vec![digest.clone()]))
+        .annotations(policy.annotations.clone());
+    if policy.skip_tlog {
+        p = p.without_tlog_unsafe();
+    }
+    p
+}
+
+fn describe(e: &VerifyError) -> String {
+    e.to_string()
+}
+
+fn record(out: &mut ImageVerification, source: String, checked: Result<VerificationResult, String>) {
+    match checked {
+        Ok(result) => out.verified.push(VerifiedSignature { source, result }),
+        Err(reason) => out.rejected.push((source, reason)),
+    }
+}
+
+/// Adapts a legacy `.sig` layer (payload + annotations) into the internal model.
+pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> Result<SignedEntity, String> {
+    let sig_b64 = annotations
+        .get(SIGNATURE_ANNOTATION)
+        .ok_or_else(|| format!("layer has no '{SIGNATURE_ANNOTATION}' annotation"))?;
+    let signature = b64(sig_b64).map_err(|e| format!("'{SIGNATURE_ANNOTATION}' annotation is {e}"))?;
+    if signature.is_empty() {
+        return Err(format!("'{SIGNATURE_ANNOTATION}' annotation is empty"));
+    }
+    let rekor = match annotations.get(BUNDLE_ANNOTATION).filter(|b| !b.is_empty()) {
+        Some(b) => Some(RekorBundle::from_json(b.as_bytes()).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let mut certificates = Vec::new();
+    for key in [CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION] {
+        if let Some(text) = annotations.get(key).filter(|t| !t.is_empty()) {
+            let blocks = pem::decode_all(text.as_bytes()).map_err(|e| format!("'{key}' annotation: {e}"))?;
+            certificates.extend(
+                blocks
+                    .into_iter()
+                    .filter(|b| b.label == "CERTIFICATE")
+                    .map(|b| b.contents),
+            );
+        }
+    }
+    Ok(SignedEntity::from_simple_signing(
+        payload.to_vec(),
+        signature,
+        rekor,
+        certificates,
+    ))
+}

@@ -1,0 +1,814 @@
+//! A small OCI distribution client: manifests, blobs, tags and the referrers API, with the anonymous and
+//! credentialed bearer-token flow and basic auth, bounded retries with backoff on 429, 5xx and dropped
+//! connections, and a digest check on everything fetched. It counts its requests, so benchmarks and tests
+//! can hold it to a budget.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use super::auth::{self, Credential};
+use super::error::RegistryError;
+use super::manifest::{self, Index, OCI_INDEX, sha256_digest};
+use super::reference::ImageRef;
+use crate::limits::MAX_DOCUMENT_BYTES;
+
+/// Largest manifest or index accepted (containers/image's limit).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How the client reaches registries.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Use plain HTTP (`--allow-http-registry`).
+    pub allow_http: bool,
+    /// Skip TLS verification, and fall back to plain HTTP when TLS fails (`--allow-insecure-registry`).
+    pub allow_insecure: bool,
+    /// Attempts per request for retryable failures (429, 5xx, dropped connections).
+    pub max_attempts: u32,
+    /// First backoff; doubled on each retry.
+    pub backoff: Duration,
+    /// Timeout of one request.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            allow_http: false,
+            allow_insecure: false,
+            max_attempts: 4,
+            backoff: Duration::from_millis(200),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A manifest as fetched: its bytes, media type and (verified) digest.
+#[derive(Clone, Debug)]
+pub struct FetchedManifest {
+    /// The exact bytes.
+    pub bytes: Vec<u8>,
+    /// The media type (from the document, else the Content-Type header).
+    pub media_type: String,
+    /// `sha256:<hex>` of the bytes.
+    pub digest: String,
+}
+
+/// What a HEAD of a manifest tells.
+#[derive(Clone, Debug)]
+pub struct ManifestInfo {
+    /// Digest.
+    pub digest: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// The registry client. Shareable across threads.
+pub struct Client {
+    agent: ureq::Agent,
+    insecure_agent: Option<ureq::Agent>,
+    opts: ClientOptions,
+    requests: AtomicU64,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bearer tokens by (registry, repository, push).
+    tokens: HashMap<(String, String, bool), String>,
+    /// Registries that asked for basic auth.
+    basic: HashMap<String, bool>,
+    /// Credentials looked up, by registry.
+    credentials: HashMap<String, Option<Credential>>,
+    /// Scheme chosen per registry.
+    scheme: HashMap<String, &'static str>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Put => "PUT",
+            Self::Post => "POST",
+        }
+    }
+}
+
+struct Request<'a> {
+    method: Method,
+    registry: &'a str,
+    repository: &'a str,
+    /// Path and query, or an absolute URL (upload locations).
+    target: String,
+    accept: Option<&'a str>,
+    content_type: Option<&'a str>,
+    body: Option<&'a [u8]>,
+    push: bool,
+    limit: u64,
+    what: String,
+}
+
+struct Response {
+    status: u16,
+    content_type: String,
+    docker_digest: Option<String>,
+    location: Option<String>,
+    challenge: Option<String>,
+    content_length: Option<i64>,
+    body: Vec<u8>,
+}
+
+impl Client {
+    /// A client with `opts`.
+    pub fn new(opts: ClientOptions) -> Self {
+        let build = |insecure: bool| -> ureq::Agent {
+            let mut cfg = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(5)
+                .timeout_global(Some(opts.timeout))
+                .timeout_connect(Some(Duration::from_secs(10)))
+                .user_agent(concat!("hsign/", env!("CARGO_PKG_VERSION")));
+            if insecure {
+                cfg = cfg.tls_config(ureq::tls::TlsConfig::builder().disable_verification(true).build());
+            }
+            cfg.build().into()
+        };
+        Self {
+            agent: build(false),
+            insecure_agent: opts.allow_insecure.then(|| build(true)),
+            opts,
+            requests: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// How many HTTP requests this client has sent (including token requests and retries).
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the caches inconsistent: recover the guard.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// HEAD of a manifest; `None` when the registry says it does not exist.
+    pub fn head_manifest(&self, image: &ImageRef, reference: &str) -> Result<Option<ManifestInfo>, RegistryError> {
+        let what = format!("manifest {}@{reference}", image.repository);
+        let r = self.send(Request {
+            method: Method::Head,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/manifests/{reference}", image.repository),
+            accept: Some(manifest::ACCEPT_ALL),
+            content_type: None,
+            body: None,
+            push: false,
+            limit: 0,
+            what: what.clone(),
+        })?;
+        match r.status {
+            200 => {
+                let digest = match r.docker_digest {
+                    Some(d) => d,
+                    // Some registries omit the header on HEAD: fetch the manifest to learn its digest.
+                    None => {
+                        return Ok(self.get_manifest(image, reference)?.map(|m| ManifestInfo {
+                            size: m.bytes.len() as i64,
+                            digest: m.digest,
+                            media_type: m.media_type,
+                        }));
+                    }
+                };
+                if super::reference::is_digest(reference) && digest != reference {
+                    return Err(RegistryError::DigestMismatch {
+                        registry: image.registry.clone(),
+                        what,
+                        expected: reference.to_string(),
+                        actual: digest,
+                    });
+                }
+                Ok(Some(ManifestInfo {
+                    digest,
+                    media_type: r.content_type,
+                    size: r.content_length.unwrap_or(0),
+                }))
+            }
+            404 => Ok(None),
+            s => Err(self.status_error(&image.registry, Method::Head, &what, s, &r.body)),
+        }
+    }
+
+    /// GET of a manifest or index, with its digest checked; `None` when it does not exist.
+    pub fn get_manifest(&self, image: &ImageRef, reference: &str) -> Result<Option<FetchedManifest>, RegistryError> {
+        self.get_manifest_accepting(image, reference, manifest::ACCEPT_ALL)
+    }
+
+    fn get_manifest_accepting(
+        &self,
+        image: &ImageRef,
+        reference: &str,
+        accept: &str,
+    ) -> Result<Option<FetchedManifest>, RegistryError> {
+        let what = format!("manifest {}:{reference}", image.repository);
+        let r = self.send(Request {
+            method: Method::Get,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/manifests/{reference}", image.repository),
+            accept: Some(accept),
+            content_type: None,
+            body: None,
+            push: false,
+            limit: MAX_MANIFEST_BYTES,
+            what: what.clone(),
+        })?;
+        match r.status {
+            200 => {}
+            404 => return Ok(None),
+            s => return Err(self.status_error(&image.registry, Method::Get, &what, s, &r.body)),
+        }
+        let digest = sha256_digest(&r.body);
+        let expected = if super::reference::is_digest(reference) {
+            Some(reference.to_string())
+        } else {
+            r.docker_digest
+        };
+        if let Some(expected) = expected.filter(|e| e.starts_with("sha256:"))
+            && expected != digest
+        {
+            return Err(RegistryError::DigestMismatch {
+                registry: image.registry.clone(),
+                what,
+                expected,
+                actual: digest,
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct MediaTypeOnly {
+            #[serde(default, rename = "mediaType")]
+            media_type: Option<String>,
+        }
+        let declared = serde_json::from_slice::<MediaTypeOnly>(&r.body)
+            .map_err(|e| RegistryError::Malformed {
+                registry: image.registry.clone(),
+                what: what.clone(),
+                reason: format!("not JSON: {e}"),
+            })?
+            .media_type;
+        let media_type = declared.unwrap_or(r.content_type);
+        Ok(Some(FetchedManifest {
+            bytes: r.body,
+            media_type,
+            digest,
+        }))
+    }
+
+    /// PUT of a manifest under a tag or digest; returns its digest.
+    pub fn put_manifest(
+        &self,
+        image: &ImageRef,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String, RegistryError> {
+        let what = format!("manifest {}:{reference}", image.repository);
+        let r = self.send(Request {
+            method: Method::Put,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/manifests/{reference}", image.repository),
+            accept: None,
+            content_type: Some(media_type),
+            body: Some(bytes),
+            push: true,
+            limit: 64 * 1024,
+            what: what.clone(),
+        })?;
+        match r.status {
+            200..=202 => Ok(sha256_digest(bytes)),
+            s => Err(self.status_error(&image.registry, Method::Put, &what, s, &r.body)),
+        }
+    }
+
+    /// GET of a blob, with its digest checked and its size bounded by `limit`.
+    pub fn get_blob(&self, image: &ImageRef, digest: &str, limit: u64) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("blob {}@{digest}", image.repository);
+        let r = self.send(Request {
+            method: Method::Get,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/blobs/{digest}", image.repository),
+            accept: None,
+            content_type: None,
+            body: None,
+            push: false,
+            limit: limit.min(MAX_DOCUMENT_BYTES),
+            what: what.clone(),
+        })?;
+        if r.status != 200 {
+            return Err(self.status_error(&image.registry, Method::Get, &what, r.status, &r.body));
+        }
+        let actual = sha256_digest(&r.body);
+        if digest.starts_with("sha256:") && actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                registry: image.registry.clone(),
+                what,
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(r.body)
+    }
+
+    /// Uploads a blob (monolithic), unless the registry already has it; returns its digest.
+    pub fn put_blob(&self, image: &ImageRef, bytes: &[u8]) -> Result<String, RegistryError> {
+        let digest = sha256_digest(bytes);
+        let what = format!("blob {}@{digest}", image.repository);
+        let head = self.send(Request {
+            method: Method::Head,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/blobs/{digest}", image.repository),
+            accept: None,
+            content_type: None,
+            body: None,
+            push: true,
+            limit: 0,
+            what: what.clone(),
+        })?;
+        if head.status == 200 {
+            return Ok(digest);
+        }
+        let start = self.send(Request {
+            method: Method::Post,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/blobs/uploads/", image.repository),
+            accept: None,
+            content_type: None,
+            body: Some(&[]),
+            push: true,
+            limit: 64 * 1024,
+            what: format!("upload of {what}"),
+        })?;
+        if start.status != 202 {
+            return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
+        }
+        let location = start.location.ok_or_else(|| RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: what.clone(),
+            reason: "upload started without a Location header".into(),
+        })?;
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = self.send(Request {
+            method: Method::Put,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("{location}{sep}digest={digest}"),
+            accept: None,
+            content_type: Some("application/octet-stream"),
+            body: Some(bytes),
+            push: true,
+            limit: 64 * 1024,
+            what: what.clone(),
+        })?;
+        match put.status {
+            201 | 204 => Ok(digest),
+            s => Err(self.status_error(&image.registry, Method::Put, &what, s, &put.body)),
+        }
+    }
+
+    /// The OCI 1.1 referrers of `digest`. `Ok(None)` means the registry has no referrers API (the caller
+    /// then reads the tag-schema fallback); a throttled or failing listing is an error, never "none".
+    pub fn referrers(&self, image: &ImageRef, digest: &str) -> Result<Option<Index>, RegistryError> {
+        let what = format!("referrers of {}@{digest}", image.repository);
+        let r = self.send(Request {
+            method: Method::Get,
+            registry: &image.registry,
+            repository: &image.repository,
+            target: format!("/v2/{}/referrers/{digest}", image.repository),
+            accept: Some(OCI_INDEX),
+            content_type: None,
+            body: None,
+            push: false,
+            limit: MAX_MANIFEST_BYTES,
+            what: what.clone(),
+        })?;
+        match r.status {
+            200 if r.content_type.starts_with(OCI_INDEX) => {
+                Index::from_json(&r.body)
+                    .map(Some)
+                    .map_err(|e| RegistryError::Malformed {
+                        registry: image.registry.clone(),
+                        what,
+                        reason: e.to_string(),
+                    })
+            }
+            // No referrers API: a plain 404 (distribution 2.8 answers "404 page not found"), or a 200 of
+            // something that is not an index (as go-containerregistry treats it).
+            200 | 404 | 400 | 405 => Ok(None),
+            s => Err(self.status_error(&image.registry, Method::Get, &what, s, &r.body)),
+        }
+    }
+
+    fn status_error(&self, registry: &str, method: Method, what: &str, status: u16, body: &[u8]) -> RegistryError {
+        let message = oci_error_message(body);
+        match status {
+            401 | 403 => RegistryError::Denied {
+                registry: registry.into(),
+                status,
+                what: what.into(),
+                message,
+            },
+            _ => RegistryError::Http {
+                registry: registry.into(),
+                method: method.name(),
+                what: what.into(),
+                status,
+                message,
+            },
+        }
+    }
+
+    fn credential(&self, registry: &str) -> Option<Credential> {
+        if let Some(c) = self.state().credentials.get(registry) {
+            return c.clone();
+        }
+        let c = auth::lookup(registry);
+        self.state().credentials.insert(registry.to_string(), c.clone());
+        c
+    }
+
+    fn scheme(&self, registry: &str) -> &'static str {
+        if self.opts.allow_http {
+            return "http";
+        }
+        self.state().scheme.get(registry).copied().unwrap_or("https")
+    }
+
+    /// Sends a request with auth, retries and bounded body reads.
+    fn send(&self, req: Request<'_>) -> Result<Response, RegistryError> {
+        let mut attempt = 0u32;
+        let mut authenticated_once = false;
+        loop {
+            attempt += 1;
+            let scheme = self.scheme(req.registry);
+            let url = if req.target.starts_with("http://") || req.target.starts_with("https://") {
+                req.target.clone()
+            } else if req.target.starts_with('/') {
+                format!("{scheme}://{}{}", req.registry, req.target)
+            } else {
+                format!("{scheme}://{}/{}", req.registry, req.target)
+            };
+            let auth_header = self.auth_header(&req);
+            match self.execute(&req, &url, auth_header.as_deref()) {
+                Err(reason) => {
+                    if scheme == "https" && self.opts.allow_insecure && attempt == 1 {
+                        // --allow-insecure-registry: a registry that does not speak TLS gets plain HTTP.
+                        self.state().scheme.insert(req.registry.to_string(), "http");
+                        continue;
+                    }
+                    if attempt < self.opts.max_attempts {
+                        self.backoff(attempt, None);
+                        continue;
+                    }
+                    return Err(RegistryError::Transport {
+                        registry: req.registry.into(),
+                        what: format!("{} {}", req.method.name(), req.what),
+                        reason: format!("{reason} (after {attempt} attempts)"),
+                    });
+                }
+                Ok(r) if r.status == 401 && !authenticated_once => {
+                    authenticated_once = true;
+                    self.authenticate(&req, r.challenge.as_deref())?;
+                    attempt -= 1;
+                }
+                Ok(r) if (r.status == 429 || r.status >= 500) && attempt < self.opts.max_attempts => {
+                    self.backoff(attempt, None);
+                }
+                Ok(r) => return Ok(r),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32, _retry_after: Option<Duration>) {
+        let base = self.opts.backoff.saturating_mul(1 << (attempt - 1).min(6));
+        // Up to 25% jitter, from the clock's low bits (no RNG dependency needed for this).
+        let jitter_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64 % (base.as_millis() as u64 / 4 + 1))
+            .unwrap_or(0);
+        std::thread::sleep(base + Duration::from_millis(jitter_ms));
+    }
+
+    fn auth_header(&self, req: &Request<'_>) -> Option<String> {
+        let state = self.state();
+        if let Some(t) = state
+            .tokens
+            .get(&(req.registry.to_string(), req.repository.to_string(), req.push))
+            .or_else(|| {
+                state
+                    .tokens
+                    .get(&(req.registry.to_string(), req.repository.to_string(), true))
+            })
+        {
+            return Some(format!("Bearer {t}"));
+        }
+        if state.basic.contains_key(req.registry) {
+            drop(state);
+            if let Some(Credential::Basic { username, password }) = self.credential(req.registry) {
+                let raw = format!("{username}:{password}");
+                return Some(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ));
+            }
+        }
+        None
+    }
+
+    fn authenticate(&self, req: &Request<'_>, challenge: Option<&str>) -> Result<(), RegistryError> {
+        let denied = |message: &str| RegistryError::Denied {
+            registry: req.registry.into(),
+            status: 401,
+            what: req.what.clone(),
+            message: message.into(),
+        };
+        let challenge = challenge.ok_or_else(|| denied("401 without a WWW-Authenticate challenge"))?;
+        let (scheme, params) = parse_challenge(challenge);
+        match scheme.to_ascii_lowercase().as_str() {
+            "basic" => {
+                if !matches!(self.credential(req.registry), Some(Credential::Basic { .. })) {
+                    return Err(denied(
+                        "the registry requires a login and no credentials were found (docker login)",
+                    ));
+                }
+                self.state().basic.insert(req.registry.to_string(), true);
+                Ok(())
+            }
+            "bearer" => {
+                let realm = params
+                    .get("realm")
+                    .ok_or_else(|| denied("bearer challenge without a realm"))?;
+                let action = if req.push { "pull,push" } else { "pull" };
+                let scope = format!("repository:{}:{action}", req.repository);
+                let mut query = vec![format!("scope={}", urlencode(&scope))];
+                if let Some(service) = params.get("service") {
+                    query.insert(0, format!("service={}", urlencode(service)));
+                }
+                let sep = if realm.contains('?') { '&' } else { '?' };
+                let url = format!("{realm}{sep}{}", query.join("&"));
+                let token = self.fetch_token(req.registry, &url)?;
+                self.state()
+                    .tokens
+                    .insert((req.registry.to_string(), req.repository.to_string(), req.push), token);
+                Ok(())
+            }
+            other => Err(denied(&format!("unsupported authentication scheme '{other}'"))),
+        }
+    }
+
+    fn fetch_token(&self, registry: &str, url: &str) -> Result<String, RegistryError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut request = self.agent.get(url);
+        if let Some(Credential::Basic { username, password }) = self.credential(registry) {
+            let raw = format!("{username}:{password}");
+            request = request.header(
+                "Authorization",
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)),
+            );
+        }
+        let transport = |e: ureq::Error| RegistryError::Transport {
+            registry: registry.into(),
+            what: "token request".into(),
+            reason: e.to_string(),
+        };
+        let resp = request.call().map_err(transport)?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .with_config()
+            .limit(1024 * 1024)
+            .read_to_vec()
+            .map_err(transport)?;
+        if status != 200 {
+            return Err(RegistryError::Denied {
+                registry: registry.into(),
+                status,
+                what: "token request".into(),
+                message: oci_error_message(&body),
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            token: Option<String>,
+            #[serde(default)]
+            access_token: Option<String>,
+        }
+        let t: Token = serde_json::from_slice(&body).map_err(|e| RegistryError::Malformed {
+            registry: registry.into(),
+            what: "token response".into(),
+            reason: e.to_string(),
+        })?;
+        t.token
+            .or(t.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| RegistryError::Malformed {
+                registry: registry.into(),
+                what: "token response".into(),
+                reason: "no token in the response".into(),
+            })
+    }
+
+    fn execute(&self, req: &Request<'_>, url: &str, auth: Option<&str>) -> Result<Response, String> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let agent = match (&self.insecure_agent, url.starts_with("https://")) {
+            (Some(a), true) => a,
+            _ => &self.agent,
+        };
+        if url.starts_with("http://") && !self.opts.allow_http && !self.opts.allow_insecure {
+            return Err("refusing plain HTTP (pass --allow-http-registry)".into());
+        }
+        macro_rules! headers {
+            ($b:expr) => {{
+                let mut b = $b;
+                if let Some(a) = req.accept {
+                    b = b.header("Accept", a);
+                }
+                if let Some(a) = auth {
+                    b = b.header("Authorization", a);
+                }
+                if let Some(c) = req.content_type {
+                    b = b.header("Content-Type", c);
+                }
+                b
+            }};
+        }
+        let result = match req.method {
+            Method::Get => headers!(agent.get(url)).call(),
+            Method::Head => headers!(agent.head(url)).call(),
+            Method::Put => headers!(agent.put(url)).send(req.body.unwrap_or(&[])),
+            Method::Post => headers!(agent.post(url)).send(req.body.unwrap_or(&[])),
+        };
+        let resp = result.map_err(|e| e.to_string())?;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let status = resp.status().as_u16();
+        let content_type = header("content-type").unwrap_or_default();
+        let docker_digest = header("docker-content-digest");
+        let location = header("location");
+        let challenge = header("www-authenticate");
+        let content_length = header("content-length").and_then(|v| v.parse().ok());
+        let body = if req.method == Method::Head {
+            Vec::new()
+        } else {
+            let limit = if status >= 400 { 64 * 1024 } else { req.limit.max(1) };
+            match resp.into_body().with_config().limit(limit).read_to_vec() {
+                Ok(b) => b,
+                Err(ureq::Error::BodyExceedsLimit(_)) if status < 400 => {
+                    return Ok(Response {
+                        status: 413,
+                        content_type,
+                        docker_digest,
+                        location,
+                        challenge,
+                        content_length,
+                        body: format!("{} is larger than the {} bytes accepted", req.what, req.limit).into_bytes(),
+                    });
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        Ok(Response {
+            status,
+            content_type,
+            docker_digest,
+            location,
+            challenge,
+            content_length,
+            body,
+        })
+    }
+}
+
+/// The registry's error message from an OCI error body (`{"errors":[{"code":..,"message":..}]}`), or a
+/// short excerpt of a plain body.
+fn oci_error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<OciError>,
+    }
+    #[derive(serde::Deserialize)]
+    struct OciError {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    if let Ok(e) = serde_json::from_slice::<Errors>(body) {
+        return e
+            .errors
+            .iter()
+            .map(|e| {
+                if e.message.is_empty() {
+                    e.code.clone()
+                } else {
+                    format!("{} ({})", e.message, e.code)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    text.chars().take(200).filter(|c| !c.is_control()).collect()
+}
+
+/// Parses `Bearer realm="...",service="...",scope="..."`.
+fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = HashMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let value = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut v = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => v.extend(chars.next()),
+                    '"' => break,
+                    c => v.push(c),
+                }
+            }
+            v
+        } else {
+            chars.by_ref().take_while(|c| *c != ',').collect()
+        };
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    (scheme.to_string(), params)
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_challenges() {
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(s, "Bearer");
+        assert_eq!(p["realm"], "https://auth.example/token");
+        assert_eq!(p["service"], "reg");
+        assert_eq!(p["scope"], "repository:a/b:pull,push");
+        let (s, p) = parse_challenge(r#"Basic realm="peers-registry""#);
+        assert_eq!((s.as_str(), p["realm"].as_str()), ("Basic", "peers-registry"));
+    }
+
+    #[test]
+    fn extracts_oci_error_messages() {
+        assert_eq!(
+            oci_error_message(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#),
+            "manifest unknown (MANIFEST_UNKNOWN)"
+        );
+        assert_eq!(oci_error_message(b"404 page not found\n"), "404 page not found");
+    }
+}
