@@ -202,6 +202,12 @@ impl PublicKey {
         HashAlgorithm::Sha256.digest(&self.to_spki_der())
     }
 
+    /// The fingerprint as `sha256:<hex>`.
+    pub fn fingerprint_string(&self) -> String {
+        let hex: String = self.fingerprint().iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+
     /// Verifies `signature` over a digest computed with `algorithm`. Ed25519 cannot verify a digest alone
     /// (pure Ed25519 signs the message), so it answers [`KeyError::UnsupportedOperation`].
     pub fn verify_digest(&self, algorithm: HashAlgorithm, digest: &[u8], signature: &[u8]) -> Result<(), KeyError> {

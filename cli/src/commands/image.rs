@@ -55,30 +55,6 @@ fn signature_repo(image: &ImageRef) -> Result<ImageRef, CliError> {
     Ok(image.clone())
 }
 
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// `sign`.
 pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     let images = args
@@ -115,7 +91,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
                 sig_repo: &sig_repo,
                 annotations: &annotations,
                 format,
-                created: &now_rfc3339(),
+                created: &image_sign::now_rfc3339(),
                 policy: WritePolicy::default(),
             };
             let w = image_sign::sign_image(&client, &key, &request)
@@ -358,29 +334,7 @@ pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
         lines.push(String::from_utf8_lossy(&b.bytes).trim().to_string());
     }
     for l in &legacy {
-        use base64::Engine as _;
-        let get = |k: &str| {
-            l.annotations
-                .get(k)
-                .filter(|v| !v.is_empty())
-                .map(|v| Value::String(v.clone()))
-                .unwrap_or(Value::Null)
-        };
-        let bundle = l
-            .annotations
-            .get(image::BUNDLE_ANNOTATION)
-            .and_then(|b| serde_json::from_str::<Value>(b).ok())
-            .unwrap_or(Value::Null);
-        lines.push(
-            json!({
-                "Base64Signature": l.annotations.get(image::SIGNATURE_ANNOTATION).cloned().unwrap_or_default(),
-                "Payload": base64::engine::general_purpose::STANDARD.encode(&l.bytes),
-                "Cert": get(image::CERTIFICATE_ANNOTATION),
-                "Chain": get(image::CHAIN_ANNOTATION),
-                "Bundle": bundle,
-            })
-            .to_string(),
-        );
+        lines.push(l.download_document().to_string());
     }
     out.data(&lines.join("\n"));
     Ok(())

@@ -43,7 +43,7 @@ pub fn public_key(args: &PublicKeyArgs, out: Printer) -> Result<(), CliError> {
         out.json_value(&json!({
             "publicKey": pem,
             "keyType": public.kind().describe(),
-            "keyFingerprint": format!("sha256:{}", hex(&public.fingerprint())),
+            "keyFingerprint": public.fingerprint_string(),
         }));
     } else if args.outfile.is_none() {
         out.data(&pem);
@@ -89,8 +89,4 @@ fn write_pair(key: &PrivateKey, key_path: &Path, pub_path: &Path, force: bool, o
         out.info(&format!("Public key written to {}", pub_path.display()));
     }
     Ok(())
-}
-
-pub(crate) fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
 }

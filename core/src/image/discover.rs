@@ -156,3 +156,29 @@ pub fn find_legacy(
     }
     Ok(out)
 }
+
+impl LegacyCandidate {
+    /// The layer as `cosign download signature` prints it: `Base64Signature`, `Payload` (base64), `Cert`,
+    /// `Chain` and `Bundle` (the Rekor bundle object, or null).
+    pub fn download_document(&self) -> serde_json::Value {
+        let get = |k: &str| {
+            self.annotations
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| serde_json::Value::String(v.clone()))
+                .unwrap_or_default()
+        };
+        let bundle = self
+            .annotations
+            .get(super::BUNDLE_ANNOTATION)
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .unwrap_or_default();
+        serde_json::json!({
+            "Base64Signature": self.annotations.get(super::SIGNATURE_ANNOTATION).cloned().unwrap_or_default(),
+            "Payload": crate::encoding::to_b64(&self.bytes),
+            "Cert": get(super::CERTIFICATE_ANNOTATION),
+            "Chain": get(super::CHAIN_ANNOTATION),
+            "Bundle": bundle,
+        })
+    }
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::{BUNDLE_MEDIA_TYPE, SIGNATURE_ANNOTATION, attachment_tag, fallback_tag};
 use crate::gojson;
+use crate::oci::backoff::jittered;
 use crate::oci::client::{Client, FetchedManifest, ManifestInfo};
 use crate::oci::manifest::{
     self, Descriptor, EMPTY_JSON, Index, Manifest, OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST,
@@ -256,29 +257,17 @@ fn update_tag(
         }
         if client.get_manifest(repo, tag)?.is_some_and(|m| present(&m)) {
             // A writer that read before our write may still overwrite it: confirm after a settle delay.
-            std::thread::sleep(jitter(policy.settle, attempt));
+            std::thread::sleep(jittered(policy.settle, policy.settle));
             if client.get_manifest(repo, tag)?.is_some_and(|m| present(&m)) {
                 return Ok(());
             }
         }
-        std::thread::sleep(jitter(Duration::from_millis(20), attempt));
+        std::thread::sleep(jittered(Duration::from_millis(20), Duration::from_millis(20) * attempt));
     }
     Err(StoreError::Conflict {
         tag: tag.to_string(),
         attempts: policy.max_attempts,
     })
-}
-
-/// `base` plus up to `base` of jitter, varying between processes and attempts.
-fn jitter(base: Duration, attempt: u32) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0)
-        ^ (std::process::id() as u64).wrapping_mul(0x9e37_79b9)
-        ^ attempt as u64;
-    let base_ms = base.as_millis() as u64;
-    base + Duration::from_millis(nanos % (base_ms + 1))
 }
 
 #[cfg(test)]

@@ -484,7 +484,7 @@ impl Client {
                         continue;
                     }
                     if attempt < self.opts.max_attempts {
-                        self.backoff(attempt, None);
+                        self.backoff(attempt);
                         continue;
                     }
                     return Err(RegistryError::Transport {
@@ -499,21 +499,15 @@ impl Client {
                     attempt -= 1;
                 }
                 Ok(r) if (r.status == 429 || r.status >= 500) && attempt < self.opts.max_attempts => {
-                    self.backoff(attempt, None);
+                    self.backoff(attempt);
                 }
                 Ok(r) => return Ok(r),
             }
         }
     }
 
-    fn backoff(&self, attempt: u32, _retry_after: Option<Duration>) {
-        let base = self.opts.backoff.saturating_mul(1 << (attempt - 1).min(6));
-        // Up to 25% jitter, from the clock's low bits (no RNG dependency needed for this).
-        let jitter_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos() as u64 % (base.as_millis() as u64 / 4 + 1))
-            .unwrap_or(0);
-        std::thread::sleep(base + Duration::from_millis(jitter_ms));
+    fn backoff(&self, attempt: u32) {
+        std::thread::sleep(super::backoff::exponential(self.opts.backoff, attempt));
     }
 
     fn auth_header(&self, req: &Request<'_>) -> Option<String> {

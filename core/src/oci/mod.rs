@@ -1,6 +1,7 @@
 //! OCI registries: references, manifests and the distribution client hsign stores and finds signatures with.
 
 pub mod auth;
+pub(crate) mod backoff;
 pub mod client;
 pub mod error;
 pub mod manifest;

@@ -3,7 +3,6 @@
 use serde_json::{Value, json};
 
 use crate::ArtifactDigest;
-use crate::encoding::hex;
 use crate::intoto::Statement;
 use hsign_keys::PublicKey;
 
@@ -38,7 +37,7 @@ impl VerificationResult {
     ) -> Self {
         Self {
             format,
-            key_fingerprint: format!("sha256:{}", hex(&key.fingerprint())),
+            key_fingerprint: key.fingerprint_string(),
             key_kind: key.kind().describe(),
             artifact_digest,
             statement,
