@@ -3,17 +3,29 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
+/// Line breaks removed, as Go's base64 decoder ignores `\r` and `\n` (wrapped signatures exist in the wild).
+fn unwrapped(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = s.trim();
+    if s.contains(['\r', '\n']) {
+        s.replace(['\r', '\n'], "").into()
+    } else {
+        s.into()
+    }
+}
+
 /// Decodes standard padded base64; the error names nothing, callers add the field.
 pub(crate) fn b64(s: &str) -> Result<Vec<u8>, String> {
-    STANDARD.decode(s.trim()).map_err(|e| format!("not valid base64: {e}"))
+    STANDARD
+        .decode(unwrapped(s).as_bytes())
+        .map_err(|e| format!("not valid base64: {e}"))
 }
 
 /// Decodes standard or URL-safe base64, as DSSE readers must.
 pub(crate) fn b64_any(s: &str) -> Result<Vec<u8>, String> {
-    let s = s.trim();
+    let s = unwrapped(s);
     STANDARD
-        .decode(s)
-        .or_else(|_| URL_SAFE.decode(s))
+        .decode(s.as_bytes())
+        .or_else(|_| URL_SAFE.decode(s.as_bytes()))
         .map_err(|e| format!("not valid base64: {e}"))
 }
 
@@ -68,5 +80,6 @@ mod tests {
         assert_eq!(b64("aGk=").unwrap(), b"hi");
         assert_eq!(b64_any("-_8=").unwrap(), vec![0xfb, 0xff]);
         assert!(b64("-_8=").is_err());
+        assert_eq!(b64("aG\r\nk=\n").unwrap(), b"hi");
     }
 }

@@ -87,6 +87,8 @@ struct State {
     credentials: HashMap<String, Option<Credential>>,
     /// Scheme chosen per registry.
     scheme: HashMap<String, &'static str>,
+    /// Registries seen to have no referrers API (asked once per process).
+    no_referrers_api: std::collections::HashSet<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -396,6 +398,9 @@ impl Client {
     /// The OCI 1.1 referrers of `digest`. `Ok(None)` means the registry has no referrers API (the caller
     /// then reads the tag-schema fallback); a throttled or failing listing is an error, never "none".
     pub fn referrers(&self, image: &ImageRef, digest: &str) -> Result<Option<Index>, RegistryError> {
+        if self.state().no_referrers_api.contains(&image.registry) {
+            return Ok(None);
+        }
         let what = format!("referrers of {}@{digest}", image.repository);
         let r = self.send(Request {
             method: Method::Get,
@@ -420,8 +425,12 @@ impl Client {
                     })
             }
             // No referrers API: a plain 404 (distribution 2.8 answers "404 page not found"), or a 200 of
-            // something that is not an index (as go-containerregistry treats it).
-            200 | 404 | 400 | 405 => Ok(None),
+            // something that is not an index (as go-containerregistry treats it). A registry with the API
+            // answers 200 with an (possibly empty) index, so this holds for the whole registry.
+            200 | 404 | 400 | 405 => {
+                self.state().no_referrers_api.insert(image.registry.clone());
+                Ok(None)
+            }
             s => Err(self.status_error(&image.registry, Method::Get, &what, s, &r.body)),
         }
     }
