@@ -2,7 +2,9 @@
 //! the real outcome: files written, exit status, what a peer accepts.
 
 mod blob;
+mod faults;
 mod image;
+mod image_interop;
 mod interop;
 pub mod keys;
 mod registry_infra;

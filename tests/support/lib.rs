@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 pub mod image;
+pub mod proxy;
 pub mod registry;
 
 /// The workspace root.

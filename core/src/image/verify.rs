@@ -59,12 +59,10 @@ pub enum ImageError {
     #[error("image {0} not found")]
     NotFound(String),
     /// No signature is attached.
-    #[error("no signatures found for {image}{}", if .notes.is_empty() { String::new() } else { format!(" ({})", .notes.join("; ")) })]
+    #[error("no signatures found for {image}")]
     NoSignatures {
         /// The image.
         image: String,
-        /// Entries that could not be read.
-        notes: Vec<String>,
     },
     /// Signatures are attached, but none verified.
     #[error("no matching signatures for {image}: {}", .rejected.iter().map(|(s, r)| format!("{s}: {r}")).collect::<Vec<_>>().join("; "))]
@@ -73,6 +71,15 @@ pub enum ImageError {
         image: String,
         /// Each candidate and why it failed.
         rejected: Vec<(String, String)>,
+    },
+    /// Attached entries could not be read, and nothing else verified: the registry is failing, which must not
+    /// look like an unsigned image.
+    #[error("signatures of {image} could not be read: {}", .notes.join("; "))]
+    Unreadable {
+        /// The image.
+        image: String,
+        /// What could not be read, and why.
+        notes: Vec<String>,
     },
     /// The registry failed.
     #[error(transparent)]
@@ -151,10 +158,15 @@ pub fn verify_image(
     if !out.verified.is_empty() {
         return Ok(out);
     }
+    if !unreadable.is_empty() {
+        return Err(ImageError::Unreadable {
+            image: image.to_string(),
+            notes: unreadable,
+        });
+    }
     if !seen {
         return Err(ImageError::NoSignatures {
             image: image.to_string(),
-            notes: unreadable,
         });
     }
     Err(ImageError::NoneVerified {
