@@ -61,6 +61,111 @@ pub enum Command {
     Download(DownloadCommand),
     /// Print where the signatures (or other attachments) of an image are stored.
     Triangulate(TriangulateArgs),
+    /// Attest images: sign an in-toto statement with a predicate (SBOM, provenance, VEX, ...) about them.
+    Attest(AttestArgs),
+    /// Verify the attestations of images, optionally against a predicate policy file.
+    VerifyAttestation(VerifyAttestationArgs),
+    /// Attest a file: a DSSE envelope (and/or bundle) of an in-toto statement about it.
+    AttestBlob(AttestBlobArgs),
+    /// Attach documents to an image.
+    #[command(subcommand)]
+    Attach(AttachCommand),
+}
+
+/// `attest`.
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The predicate file (JSON; raw text for `custom` and tag-value `spdx`).
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// The predicate type: a cosign shortcut (slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, openvex, vuln, link, custom) or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// With --legacy: replace earlier attestations of the same predicate type.
+    #[arg(long)]
+    pub replace: bool,
+    /// Write cosign's legacy format: a DSSE layer in the `sha256-<hex>.att` tag.
+    #[arg(long, conflicts_with = "new_bundle_format")]
+    pub legacy: bool,
+    /// cosign's spelling: `--new-bundle-format=false` is `--legacy`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub new_bundle_format: Option<bool>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Images to attest.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// `verify-attestation`.
+#[derive(Debug, Args)]
+pub struct VerifyAttestationArgs {
+    /// The public key (PEM or DER).
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Only attestations of this predicate type (shortcut or URI); all types when omitted.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+    /// A predicate policy (YAML or JSON): required types and field conditions.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Images to verify.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// `attest-blob`.
+#[derive(Debug, Args)]
+pub struct AttestBlobArgs {
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    #[arg(short, long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The predicate file.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// The predicate type (shortcut or URI).
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// Write the DSSE envelope here (printed on stdout when neither this nor --bundle is given).
+    #[arg(long, value_name = "FILE")]
+    pub output_signature: Option<PathBuf>,
+    /// Write a Sigstore bundle (v0.3) holding the envelope here.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// The file the attestation is about (streamed).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+/// `attach`.
+#[derive(Debug, Subcommand)]
+pub enum AttachCommand {
+    /// Attach an SBOM as the `sha256-<hex>.sbom` tag (unsigned; attest it to sign it).
+    Sbom(AttachSbomArgs),
+}
+
+/// `attach sbom`.
+#[derive(Debug, Args)]
+pub struct AttachSbomArgs {
+    /// The SBOM document.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: PathBuf,
+    /// Its kind.
+    #[arg(long = "type", value_parser = ["spdx", "cyclonedx", "syft"], default_value = "spdx")]
+    pub kind: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 /// Registry access flags.
@@ -133,6 +238,10 @@ pub struct ImageArgs {
 pub enum DownloadCommand {
     /// Print every signature of an image, one JSON document per line (bundles as stored).
     Signature(ImageArgs),
+    /// Print the SBOM attached with `attach sbom`.
+    Sbom(ImageArgs),
+    /// Print every attestation of an image (DSSE envelopes, one JSON document per line).
+    Attestation(ImageArgs),
 }
 
 /// `triangulate`.

@@ -59,5 +59,9 @@ fn run(command: &Command, out: Printer) -> Result<(), CliError> {
         Command::Tree(a) => commands::image::tree(a, out),
         Command::Download(a) => commands::image::download(a, out),
         Command::Triangulate(a) => commands::image::triangulate(a, out),
+        Command::Attest(a) => commands::attest::attest(a, out),
+        Command::VerifyAttestation(a) => commands::attest::verify_attestation(a, out),
+        Command::AttestBlob(a) => commands::attest::attest_blob(a, out),
+        Command::Attach(args::AttachCommand::Sbom(a)) => commands::attest::attach_sbom(a, out),
     }
 }

@@ -12,6 +12,8 @@ pub fn push_str(out: &mut String, s: &str) {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
@@ -71,6 +73,8 @@ mod tests {
     #[test]
     fn escapes_like_go() {
         assert_eq!(string("a<b>&\"\\\n\u{1}"), r#""a\u003cb\u003e\u0026\"\\\n\u0001""#);
+        // Go 1.22 and later write \b and \f as short escapes.
+        assert_eq!(string("\u{8}\u{c}"), r#""\b\f""#);
         let mut m = BTreeMap::new();
         m.insert("z".to_string(), "1".to_string());
         m.insert("a".to_string(), "2".to_string());

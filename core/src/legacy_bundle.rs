@@ -139,7 +139,7 @@ fn parse_cert_field(value: &str) -> Result<LegacySigner, FormatError> {
     }
     let block = pem::decode_first(&bytes).map_err(|e| FormatError::new(DOC, "cert", e.to_string()))?;
     match block.label.as_str() {
-        "CERTIFICATE" => Ok(LegacySigner::Certificate(block.contents)),
+        "CERTIFICATE" => Ok(LegacySigner::Certificate(block.contents.to_vec())),
         "PUBLIC KEY" => PublicKey::from_spki_der(&block.contents)
             .map(LegacySigner::PublicKey)
             .map_err(|e| FormatError::new(DOC, "cert", e.to_string())),

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attestation;
 pub mod bundle;
 pub mod digest;
 pub mod dsse;
@@ -21,6 +22,7 @@ pub mod intoto;
 pub mod legacy_bundle;
 pub mod limits;
 pub mod oci;
+pub mod predicate_policy;
 pub mod sign;
 pub mod simple_signing;
 pub mod verify;

@@ -101,6 +101,22 @@ pub fn encrypt_private_key(key: &PrivateKey, password: &[u8]) -> Result<String, 
     Ok(pem::encode(SIGSTORE_LABEL, &json))
 }
 
+/// Loads a private key file of any kind hsign reads: a cosign encrypted key (calling `password` once for its
+/// password) or an unencrypted PKCS#8/SEC1/PKCS#1 key (PEM or DER; `password` is not called).
+pub fn load_private_key<E: From<KeyError>>(
+    data: &[u8],
+    password: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, E>,
+) -> Result<PrivateKey, E> {
+    let encrypted = [SIGSTORE_LABEL, COSIGN_LABEL]
+        .iter()
+        .any(|label| data.windows(label.len()).any(|w| w == label.as_bytes()));
+    if encrypted {
+        let pw = password()?;
+        return Ok(decrypt_private_key(data, &pw)?.0);
+    }
+    Ok(PrivateKey::from_pem_or_der(data)?)
+}
+
 /// Decrypts a cosign encrypted private key (either label, N in {2^15, 2^16, 2^17}, r=8, p=1, LF or CRLF).
 /// The plaintext is PKCS#8 as cosign writes; SEC1 and PKCS#1 plaintexts (seen in old files) are read too.
 pub fn decrypt_private_key(data: &[u8], password: &[u8]) -> Result<(PrivateKey, EncryptedKeyParams), KeyError> {
@@ -206,7 +222,7 @@ mod tests {
     fn json_field_order_matches_cosign() {
         let key = PrivateKey::generate_p256().unwrap();
         let pem = encrypt_private_key(&key, b"").unwrap();
-        let json = String::from_utf8(pem::decode_first(pem.as_bytes()).unwrap().contents).unwrap();
+        let json = String::from_utf8(pem::decode_first(pem.as_bytes()).unwrap().contents.to_vec()).unwrap();
         assert!(
             json.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":65536,"r":8,"p":1},"salt":""#),
             "{json}"
@@ -218,7 +234,7 @@ mod tests {
     fn refuses_unknown_work_factor() {
         let key = PrivateKey::generate_p256().unwrap();
         let pem = encrypt_private_key(&key, b"").unwrap();
-        let json = String::from_utf8(pem::decode_first(pem.as_bytes()).unwrap().contents).unwrap();
+        let json = String::from_utf8(pem::decode_first(pem.as_bytes()).unwrap().contents.to_vec()).unwrap();
         let bad = pem::encode(SIGSTORE_LABEL, json.replace("65536", "1024").as_bytes());
         let err = decrypt_private_key(bad.as_bytes(), b"").unwrap_err();
         assert!(err.to_string().contains("kdf.params.N is 1024"), "{err}");

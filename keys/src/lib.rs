@@ -19,7 +19,9 @@ mod public_key;
 mod random;
 mod signer;
 
-pub use cosign_key::{COSIGN_LABEL, EncryptedKeyParams, SIGSTORE_LABEL, decrypt_private_key, encrypt_private_key};
+pub use cosign_key::{
+    COSIGN_LABEL, EncryptedKeyParams, SIGSTORE_LABEL, decrypt_private_key, encrypt_private_key, load_private_key,
+};
 pub use error::KeyError;
 pub use hash::{HashAlgorithm, Hasher};
 pub use private_key::PrivateKey;

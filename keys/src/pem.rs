@@ -4,6 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use zeroize::Zeroizing;
+
 use crate::KeyError;
 
 /// One PEM block: its label (`PUBLIC KEY`) and the decoded bytes.
@@ -11,8 +13,8 @@ use crate::KeyError;
 pub struct PemBlock {
     /// The label between `-----BEGIN ` and `-----`.
     pub label: String,
-    /// The base64-decoded contents.
-    pub contents: Vec<u8>,
+    /// The base64-decoded contents (zeroized on drop: private keys pass through here).
+    pub contents: Zeroizing<Vec<u8>>,
 }
 
 /// True when `data` looks like PEM text (it contains a BEGIN line).
@@ -30,7 +32,7 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
             continue;
         };
         let end = format!("-----END {label}-----");
-        let mut b64 = String::new();
+        let mut b64 = Zeroizing::new(String::new());
         let mut closed = false;
         for l in lines.by_ref() {
             if l == end {
@@ -52,6 +54,7 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
         }
         let contents = STANDARD
             .decode(b64.as_bytes())
+            .map(Zeroizing::new)
             .map_err(|e| KeyError::Pem(format!("PEM block '{label}' is not valid base64: {e}")))?;
         blocks.push(PemBlock {
             label: label.to_string(),
@@ -100,7 +103,7 @@ mod tests {
         for text in [pem, crlf] {
             let b = decode_first(text.as_bytes()).unwrap();
             assert_eq!(b.label, "TEST DATA");
-            assert_eq!(b.contents, data);
+            assert_eq!(*b.contents, data);
         }
     }
 

@@ -9,7 +9,7 @@ use hsign_core::image::store::WritePolicy;
 use hsign_core::image::verify::{ImagePolicy, ImageVerification};
 use hsign_core::image::{self, discover, sign as image_sign, verify as image_verify};
 use hsign_core::oci::client::ManifestInfo;
-use hsign_core::oci::manifest::{Index, is_index};
+use hsign_core::oci::manifest::is_index;
 use hsign_core::oci::{Client, ClientOptions, ImageRef};
 
 use crate::args::{AttachmentKind, DownloadCommand, ImageArgs, RegistryArgs, SignArgs, TriangulateArgs, VerifyArgs};
@@ -20,7 +20,7 @@ use crate::output::Printer;
 /// Images verified at once.
 const WORKERS: usize = 8;
 
-fn client(r: RegistryArgs) -> Client {
+pub(crate) fn client(r: RegistryArgs) -> Client {
     Client::new(ClientOptions {
         allow_http: r.allow_http_registry,
         allow_insecure: r.allow_insecure_registry,
@@ -28,11 +28,11 @@ fn client(r: RegistryArgs) -> Client {
     })
 }
 
-fn parse_image(s: &str) -> Result<ImageRef, CliError> {
+pub(crate) fn parse_image(s: &str) -> Result<ImageRef, CliError> {
     ImageRef::parse(s).map_err(CliError::usage)
 }
 
-fn parse_annotations(list: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+pub(crate) fn parse_annotations(list: &[String]) -> Result<BTreeMap<String, String>, CliError> {
     list.iter()
         .map(|a| match a.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -44,7 +44,7 @@ fn parse_annotations(list: &[String]) -> Result<BTreeMap<String, String>, CliErr
 }
 
 /// The repository signatures live in: `$HSIGN_REPOSITORY` or `$COSIGN_REPOSITORY`, else the image's own.
-fn signature_repo(image: &ImageRef) -> Result<ImageRef, CliError> {
+pub(crate) fn signature_repo(image: &ImageRef) -> Result<ImageRef, CliError> {
     for var in ["HSIGN_REPOSITORY", "COSIGN_REPOSITORY"] {
         if let Some(repo) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
             return image
@@ -81,7 +81,8 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
         }
         let mut targets = vec![(image.with_digest(&subject.digest), subject.clone())];
         if args.recursive && is_index(&subject.media_type) {
-            targets.extend(children(&client, image, &subject)?);
+            targets
+                .extend(discover::index_children(&client, image, &subject.digest).map_err(|e| CliError::registry(&e))?);
         }
         for (target, manifest) in targets {
             let sig_repo = signature_repo(&target)?;
@@ -104,30 +105,6 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
         out.json_value(&Value::Array(written));
     }
     Ok(())
-}
-
-fn children(
-    client: &Client,
-    image: &ImageRef,
-    subject: &ManifestInfo,
-) -> Result<Vec<(ImageRef, ManifestInfo)>, CliError> {
-    let fetched = client
-        .get_manifest(image, &subject.digest)
-        .map_err(|e| CliError::registry(&e))?
-        .ok_or_else(|| CliError::new(Exit::NotFound, format!("image index {image} vanished")))?;
-    let index = Index::from_json(&fetched.bytes).map_err(|e| CliError::new(Exit::Input, format!("{image}: {e}")))?;
-    Ok(index
-        .manifests
-        .into_iter()
-        .map(|d| {
-            let info = ManifestInfo {
-                digest: d.digest.clone(),
-                media_type: d.media_type,
-                size: d.size,
-            };
-            (image.with_digest(&d.digest), info)
-        })
-        .collect())
 }
 
 /// `verify`: every image concurrently; the exit status is that of the first image (in argument order) that
@@ -207,7 +184,7 @@ fn verify_one(client: &Client, image: &ImageRef, policy: &ImagePolicy) -> Result
     }
 }
 
-fn run_concurrently<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn run_concurrently<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     let results = std::sync::Mutex::new(&mut slots);
@@ -309,7 +286,11 @@ pub fn tree(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
 
 /// `download signature`.
 pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
-    let DownloadCommand::Signature(args) = cmd;
+    let args = match cmd {
+        DownloadCommand::Signature(args) => args,
+        DownloadCommand::Sbom(args) => return download_sbom(args, out),
+        DownloadCommand::Attestation(args) => return download_attestations(args, out),
+    };
     let image = parse_image(&args.image)?;
     let client = client(args.registry);
     let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
@@ -324,10 +305,19 @@ pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
     )
     .map_err(|e| CliError::registry(&e))?;
     if bundles.bundles.is_empty() && legacy.is_empty() {
+        if !bundles.unreadable.is_empty() {
+            // A failing registry must not look like an unsigned image.
+            let mut e = CliError::new(Exit::Failure, format!("signatures of {image} could not be read"));
+            e.causes = bundles.unreadable;
+            return Err(e);
+        }
         return Err(CliError::new(
             Exit::NoSignature,
             format!("no signatures found for {image}"),
         ));
+    }
+    for note in &bundles.unreadable {
+        out.info(&format!("WARNING: {note}"));
     }
     let mut lines = Vec::new();
     for b in &bundles.bundles {
@@ -335,6 +325,69 @@ pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
     }
     for l in &legacy {
         lines.push(l.download_document().to_string());
+    }
+    out.data(&lines.join("\n"));
+    Ok(())
+}
+
+/// `download sbom`: the document as attached.
+fn download_sbom(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
+    let image = parse_image(&args.image)?;
+    let client = client(args.registry);
+    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
+    let repo = signature_repo(&image)?;
+    let layers =
+        discover::find_legacy(&client, &repo, &subject.digest, "sbom", None).map_err(|e| CliError::registry(&e))?;
+    if layers.is_empty() {
+        return Err(CliError::new(Exit::NoSignature, format!("no SBOM attached to {image}")));
+    }
+    for l in &layers {
+        use std::io::Write as _;
+        let _ = std::io::stdout().write_all(&l.bytes);
+    }
+    if !out.quiet {
+        eprintln!(
+            "Found {} SBOM layer(s) ({})",
+            layers.len(),
+            layers
+                .iter()
+                .map(|l| l.media_type.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `download attestation`: every DSSE envelope attached (bundle referrers and `.att` layers), one per line.
+fn download_attestations(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
+    let image = parse_image(&args.image)?;
+    let client = client(args.registry);
+    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
+    let repo = signature_repo(&image)?;
+    let bundles = discover::find_bundles(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
+    let mut lines: Vec<String> = bundles
+        .bundles
+        .iter()
+        .filter_map(|b| hsign_core::bundle::Bundle::from_json(&b.bytes).ok())
+        .filter_map(|b| match b.content {
+            hsign_core::bundle::SignatureContent::Dsse(e) => Some(e),
+            _ => None,
+        })
+        .filter(|e| {
+            hsign_core::intoto::Statement::from_json(&e.payload)
+                .is_ok_and(|s| s.predicate_type != hsign_core::intoto::COSIGN_SIGN_PREDICATE)
+        })
+        .map(|e| e.to_json())
+        .collect();
+    let att = discover::find_legacy(&client, &repo, &subject.digest, "att", Some(image::DSSE_MEDIA_TYPE))
+        .map_err(|e| CliError::registry(&e))?;
+    lines.extend(att.iter().map(|l| String::from_utf8_lossy(&l.bytes).trim().to_string()));
+    if lines.is_empty() {
+        return Err(CliError::new(
+            Exit::NoSignature,
+            format!("no attestations found for {image}"),
+        ));
     }
     out.data(&lines.join("\n"));
     Ok(())

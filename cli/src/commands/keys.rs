@@ -25,7 +25,7 @@ pub fn generate(args: &GenerateKeyPairArgs, out: Printer) -> Result<(), CliError
 pub fn import(args: &ImportKeyPairArgs, out: Printer) -> Result<(), CliError> {
     let (key_path, pub_path) = paths(&args.output_key_prefix);
     refuse_existing(&[&key_path, &pub_path], args.force)?;
-    let data = fsio::read_document(&args.key, "key file")?;
+    let data = hsign_core::keys::Zeroizing::new(fsio::read_document(&args.key, "key file")?);
     let key = PrivateKey::from_pem_or_der(&data).map_err(|e| CliError::key(&args.key, &e))?;
     write_pair(&key, &key_path, &pub_path, args.force, out)
 }

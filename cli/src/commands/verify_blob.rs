@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use hsign_core::keys::{HashAlgorithm, KeyKind};
-use hsign_core::verify::{Artifact, Content, Policy, SignedEntity, Verifier};
+use hsign_core::keys::HashAlgorithm;
+use hsign_core::verify::{Artifact, Policy, SignedEntity, Verifier};
 use hsign_core::{ArtifactDigest, intoto};
 
 use super::artifact::Source;
@@ -22,12 +22,7 @@ pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
         (None, None) => return Err(CliError::usage("pass --bundle or --signature")),
     };
     let source = Source::resolve(&args.file)?;
-    let whole = key.kind() == KeyKind::Ed25519 && entity.is_message_signature();
-    let algorithms = match entity.claimed_digest() {
-        Some(d) => vec![d.algorithm],
-        None if matches!(entity.content(), Content::Dsse(_)) => vec![HashAlgorithm::Sha256],
-        None => key.kind().candidate_hashes().to_vec(),
-    };
+    let (algorithms, whole) = entity.artifact_needs(&key);
     let artifact = source.load(&algorithms, whole, out.quiet)?;
     let mut policy = Policy::builder(key).artifact(artifact);
     if args.insecure_ignore_tlog {

@@ -38,8 +38,6 @@ pub struct LegacyCandidate {
 pub struct Attachments {
     /// Bundles from referrers.
     pub bundles: Vec<BundleCandidate>,
-    /// Where the referrers came from: `referrers API` or `fallback tag sha256-...`.
-    pub referrers_source: String,
     /// Every referrer descriptor listed (bundles and anything else).
     pub referrers: Vec<Descriptor>,
     /// Entries that were listed but could not be fetched (reported, never silently dropped).
@@ -73,11 +71,9 @@ pub fn list_referrers(
 
 /// Finds the Sigstore bundles that refer to `digest`.
 pub fn find_bundles(client: &Client, repo: &ImageRef, digest: &str) -> Result<Attachments, RegistryError> {
-    let (referrers, source) = list_referrers(client, repo, digest)?;
-    let mut out = Attachments {
-        referrers_source: source,
-        ..Attachments::default()
-    };
+    let (referrers, _) = list_referrers(client, repo, digest)?;
+    let mut out = Attachments::default();
+    let mut budget = MAX_ATTACHED_BYTES;
     for desc in referrers.iter().take(MAX_SIGNATURES) {
         // Only manifests can hold bundle layers; skip nested indexes and other kinds.
         let manifest = match client.get_manifest(repo, &desc.digest) {
@@ -98,12 +94,22 @@ pub fn find_bundles(client: &Client, repo: &ImageRef, digest: &str) -> Result<At
             continue;
         };
         for layer in parsed.layers.iter().filter(|l| is_bundle_media_type(&l.media_type)) {
-            match client.get_blob(repo, &layer.digest, MAX_DOCUMENT_BYTES) {
-                Ok(bytes) => out.bundles.push(BundleCandidate {
-                    manifest_digest: desc.digest.clone(),
-                    layer_digest: layer.digest.clone(),
-                    bytes,
-                }),
+            if layer.size < 0 || layer.size as u64 > budget {
+                out.unreadable.push(format!(
+                    "bundle layer {} of referrer {} has {} bytes, over what is left of the {MAX_ATTACHED_BYTES} bytes read per image",
+                    layer.digest, desc.digest, layer.size
+                ));
+                continue;
+            }
+            match client.get_blob(repo, &layer.digest, budget.min(MAX_DOCUMENT_BYTES)) {
+                Ok(bytes) => {
+                    budget = budget.saturating_sub(bytes.len() as u64);
+                    out.bundles.push(BundleCandidate {
+                        manifest_digest: desc.digest.clone(),
+                        layer_digest: layer.digest.clone(),
+                        bytes,
+                    });
+                }
                 Err(e) => out.unreadable.push(format!(
                     "bundle layer {} of referrer {}: {e}",
                     layer.digest, desc.digest
@@ -113,6 +119,42 @@ pub fn find_bundles(client: &Client, repo: &ImageRef, digest: &str) -> Result<At
     }
     out.referrers = referrers;
     Ok(out)
+}
+
+/// Most bytes of attachments read for one image and format, so a hostile registry cannot make hsign hold
+/// 100 signatures of 128 MiB each.
+pub const MAX_ATTACHED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The platform manifests an image index lists, with their digests checked.
+pub fn index_children(
+    client: &Client,
+    image: &ImageRef,
+    index_digest: &str,
+) -> Result<Vec<(ImageRef, crate::oci::client::ManifestInfo)>, RegistryError> {
+    let malformed = |reason: String| RegistryError::Malformed {
+        registry: image.registry.clone(),
+        what: format!("image index {}@{index_digest}", image.name()),
+        reason,
+    };
+    let fetched = client
+        .get_manifest(image, index_digest)?
+        .ok_or_else(|| malformed("vanished".into()))?;
+    let index = Index::from_json(&fetched.bytes).map_err(|e| malformed(e.to_string()))?;
+    index
+        .manifests
+        .into_iter()
+        .map(|d| {
+            if !crate::oci::reference::is_digest(&d.digest) {
+                return Err(malformed(format!("entry digest '{}' is not a digest", d.digest)));
+            }
+            let info = crate::oci::client::ManifestInfo {
+                digest: d.digest.clone(),
+                media_type: d.media_type,
+                size: d.size,
+            };
+            Ok((image.with_digest(&d.digest), info))
+        })
+        .collect()
 }
 
 /// True for the media types of Sigstore bundles (`application/vnd.dev.sigstore.bundle.v0.3+json` and its
@@ -140,13 +182,22 @@ pub fn find_legacy(
         reason: e.to_string(),
     })?;
     let mut out = Vec::new();
+    let mut budget = MAX_ATTACHED_BYTES;
     for layer in manifest
         .layers
         .iter()
         .filter(|l| media_type.is_none_or(|t| l.media_type == t))
         .take(MAX_SIGNATURES)
     {
-        let bytes = client.get_blob(repo, &layer.digest, MAX_DOCUMENT_BYTES)?;
+        if layer.size < 0 || layer.size as u64 > budget {
+            return Err(RegistryError::TooLarge {
+                registry: repo.registry.clone(),
+                what: format!("the layers of {tag}"),
+                limit: MAX_ATTACHED_BYTES,
+            });
+        }
+        let bytes = client.get_blob(repo, &layer.digest, budget.min(MAX_DOCUMENT_BYTES))?;
+        budget = budget.saturating_sub(bytes.len() as u64);
         out.push(LegacyCandidate {
             media_type: layer.media_type.clone(),
             layer_digest: layer.digest.clone(),

@@ -29,6 +29,23 @@ pub const CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";
 pub const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
 /// Referrer manifest annotation with the creation time.
 pub const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
+/// Layer media type of a legacy attestation (a DSSE envelope).
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// Layer annotation naming a legacy attestation's predicate type (informative only: never trusted).
+pub const PREDICATE_TYPE_LAYER_ANNOTATION: &str = "predicateType";
+/// cosign's SBOM media types, by `attach sbom --type` and document format.
+pub fn sbom_media_type(kind: &str, document: &[u8]) -> Option<&'static str> {
+    let json = document.trim_ascii_start().starts_with(b"{");
+    let xml = document.trim_ascii_start().starts_with(b"<");
+    match (kind, json, xml) {
+        ("spdx", true, _) => Some("text/spdx+json"),
+        ("spdx", false, false) => Some("text/spdx"),
+        ("cyclonedx", true, _) => Some("application/vnd.cyclonedx+json"),
+        ("cyclonedx", _, true) => Some("application/vnd.cyclonedx+xml"),
+        ("syft", true, _) => Some("application/vnd.syft+json"),
+        _ => None,
+    }
+}
 /// Most signatures read per image and format (cosign's limit).
 pub const MAX_SIGNATURES: usize = 100;
 

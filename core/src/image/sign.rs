@@ -79,6 +79,7 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
                 media_type: simple_signing::MEDIA_TYPE,
                 bytes: &payload,
                 annotations: BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]),
+                keep: store::Keep::All,
             };
             store::append_legacy_layer(client, sig_repo, &subject.digest, "sig", layer, policy)?;
             Ok(Written {
@@ -163,4 +164,99 @@ mod tests {
         assert_eq!(super::rfc3339(1_669_361_833), "2022-11-25T07:37:13Z");
         assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
+}
+
+/// Where an attestation goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestFormat {
+    /// A bundle referrer (the default).
+    Bundle,
+    /// A DSSE layer in the `sha256-<hex>.att` tag; `replace` drops earlier attestations of the same type.
+    Legacy {
+        /// Replace earlier attestations of the same predicate type.
+        replace: bool,
+    },
+}
+
+/// Signs `statement` (already built for `req.subject`) as DSSE and stores it as an attestation of
+/// `req.image`. `req.format` is ignored; `format` decides.
+pub fn attest_image(
+    client: &Client,
+    signer: &dyn Signer,
+    req: &SignRequest<'_>,
+    predicate_type: &str,
+    statement: Vec<u8>,
+    format: AttestFormat,
+) -> Result<Written, SignError> {
+    let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
+    match format {
+        AttestFormat::Bundle => {
+            let bundle = sign::envelope_bundle(signer, envelope);
+            let digest = store::write_bundle_referrer(
+                client,
+                req.sig_repo,
+                req.subject,
+                bundle.to_json().as_bytes(),
+                predicate_type,
+                req.created,
+                req.policy,
+            )?;
+            Ok(Written {
+                digest: req.subject.digest.clone(),
+                location: format!("{}@{digest}", req.sig_repo.name()),
+            })
+        }
+        AttestFormat::Legacy { replace } => {
+            let json = envelope.to_json();
+            let layer = LegacyLayer {
+                media_type: super::DSSE_MEDIA_TYPE,
+                bytes: json.as_bytes(),
+                annotations: BTreeMap::from([
+                    (SIGNATURE_ANNOTATION.to_string(), String::new()),
+                    (
+                        super::PREDICATE_TYPE_LAYER_ANNOTATION.to_string(),
+                        predicate_type.to_string(),
+                    ),
+                ]),
+                keep: if replace {
+                    store::Keep::AllExcept {
+                        key: super::PREDICATE_TYPE_LAYER_ANNOTATION.into(),
+                        value: predicate_type.into(),
+                    }
+                } else {
+                    store::Keep::All
+                },
+            };
+            store::append_legacy_layer(client, req.sig_repo, &req.subject.digest, "att", layer, req.policy)?;
+            Ok(Written {
+                digest: req.subject.digest.clone(),
+                location: format!("{}:{}", req.sig_repo.name(), attachment_tag(&req.subject.digest, "att")),
+            })
+        }
+    }
+}
+
+/// Attaches an SBOM document as the one layer of the `sha256-<hex>.sbom` tag (replacing what was there, as
+/// `cosign attach sbom` does). `media_type` is one of cosign's SBOM media types.
+pub fn attach_sbom(
+    client: &Client,
+    req: &SignRequest<'_>,
+    media_type: &str,
+    document: &[u8],
+) -> Result<Written, SignError> {
+    let layer = LegacyLayer {
+        media_type,
+        bytes: document,
+        annotations: BTreeMap::new(),
+        keep: store::Keep::Nothing,
+    };
+    store::append_legacy_layer(client, req.sig_repo, &req.subject.digest, "sbom", layer, req.policy)?;
+    Ok(Written {
+        digest: req.subject.digest.clone(),
+        location: format!(
+            "{}:{}",
+            req.sig_repo.name(),
+            attachment_tag(&req.subject.digest, "sbom")
+        ),
+    })
 }

@@ -159,6 +159,25 @@ pub struct LegacyLayer<'a> {
     pub bytes: &'a [u8],
     /// The layer annotations (the signature, and optional certificate, chain, bundle, predicate type).
     pub annotations: BTreeMap<String, String>,
+    /// Which existing layers to keep.
+    pub keep: Keep,
+}
+
+/// Which existing layers of an attachment manifest survive an append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every layer (signatures, and attestations without `--replace`).
+    All,
+    /// Every layer except those whose annotation `key` equals `value` (`attest --replace` drops earlier
+    /// attestations of the same predicate type).
+    AllExcept {
+        /// The annotation key.
+        key: String,
+        /// The value of layers to drop.
+        value: String,
+    },
+    /// None: the new layer replaces the whole attachment (`attach sbom`, as cosign).
+    Nothing,
 }
 
 /// Appends a layer to the legacy attachment manifest of `subject` (`sha256-<hex>.<suffix>`), keeping the
@@ -175,7 +194,7 @@ pub fn append_legacy_layer(
     let layer_digest = client.put_blob(repo, layer.bytes)?;
     let mut desc = Descriptor::of(layer.media_type, layer.bytes);
     desc.digest = layer_digest;
-    desc.annotations = layer.annotations;
+    desc.annotations = layer.annotations.clone();
     let same = |d: &Descriptor| {
         d.digest == desc.digest && d.annotations.get(SIGNATURE_ANNOTATION) == desc.annotations.get(SIGNATURE_ANNOTATION)
     };
@@ -193,10 +212,20 @@ pub fn append_legacy_layer(
                     .layers
             }
         };
-        if layers.iter().any(same) {
+        let before = layers.len();
+        match &layer.keep {
+            Keep::All => {}
+            Keep::AllExcept { key, value } => {
+                layers.retain(|l| same(l) || l.annotations.get(key) != Some(value));
+            }
+            Keep::Nothing => layers.retain(same),
+        }
+        if layers.iter().any(same) && layers.len() == before {
             return Ok(None);
         }
-        layers.push(desc.clone());
+        if !layers.iter().any(same) {
+            layers.push(desc.clone());
+        }
         let config_bytes = legacy_config(&layers);
         let config_digest = client.put_blob(repo, &config_bytes)?;
         let mut config = Descriptor::of(OCI_CONFIG, &config_bytes);

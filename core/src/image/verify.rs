@@ -101,13 +101,7 @@ pub fn verify_image(
     sig_repo: &ImageRef,
     policy: &ImagePolicy,
 ) -> Result<ImageVerification, ImageError> {
-    let digest = ArtifactDigest::parse(&subject.digest).ok_or_else(|| {
-        ImageError::Registry(RegistryError::Malformed {
-            registry: image.registry.clone(),
-            what: image.to_string(),
-            reason: format!("manifest digest '{}' is not sha256/sha384/sha512", subject.digest),
-        })
-    })?;
+    let digest = image_digest(image, subject)?;
     let verifier = Verifier::new();
     let mut out = ImageVerification {
         image: image.clone(),
@@ -175,6 +169,107 @@ pub fn verify_image(
     })
 }
 
+/// Verifies the attestations of `image`: DSSE bundles among its referrers and DSSE layers of its `.att` tag,
+/// keeping those whose statement has `predicate_type` (every attestation type when `None`; cosign's signing
+/// statements are signatures, not attestations, and are left out). A candidate of another type is skipped, not
+/// rejected: its unverified type is read only to choose what to verify, and the verifier checks it again.
+pub fn verify_image_attestations(
+    client: &Client,
+    image: &ImageRef,
+    subject: &ManifestInfo,
+    sig_repo: &ImageRef,
+    policy: &ImagePolicy,
+    predicate_type: Option<&str>,
+) -> Result<ImageVerification, ImageError> {
+    let digest = image_digest(image, subject)?;
+    let verifier = Verifier::new();
+    let mut out = ImageVerification {
+        image: image.clone(),
+        subject: subject.clone(),
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let wanted = |envelope: &crate::dsse::Envelope| {
+        let t = crate::intoto::Statement::from_json(&envelope.payload)
+            .map(|s| s.predicate_type)
+            .unwrap_or_default();
+        match predicate_type {
+            Some(p) => t == p,
+            None => t != COSIGN_SIGN_PREDICATE,
+        }
+    };
+    let mut candidates: Vec<(String, SignedEntity)> = Vec::new();
+    let Attachments {
+        bundles, unreadable, ..
+    } = discover::find_bundles(client, sig_repo, &subject.digest)?;
+    for c in bundles {
+        let source = format!("bundle in referrer {}", c.manifest_digest);
+        match Bundle::from_json(&c.bytes) {
+            Ok(b) => {
+                if let crate::bundle::SignatureContent::Dsse(env) = &b.content
+                    && wanted(env)
+                {
+                    candidates.push((source, SignedEntity::from_bundle(b)));
+                }
+            }
+            Err(e) => out.rejected.push((source, e.to_string())),
+        }
+    }
+    let layers = discover::find_legacy(client, sig_repo, &subject.digest, "att", Some(super::DSSE_MEDIA_TYPE))?;
+    for l in layers {
+        let source = format!(
+            "{} layer {}",
+            super::attachment_tag(&subject.digest, "att"),
+            l.layer_digest
+        );
+        match crate::dsse::Envelope::from_json(&l.bytes) {
+            Ok(env) if wanted(&env) => candidates.push((source, SignedEntity::from_envelope(env))),
+            Ok(_) => {}
+            Err(e) => out.rejected.push((source, e.to_string())),
+        }
+    }
+    let seen = !candidates.is_empty() || !out.rejected.is_empty();
+    for (source, entity) in candidates {
+        let mut p = base_policy(policy, &digest);
+        if let Some(t) = predicate_type {
+            p = p.predicate_type(t);
+        }
+        let checked = verifier.verify(&entity, &p.build()).map_err(|e| describe(&e));
+        record(&mut out, source, checked);
+    }
+    if !out.verified.is_empty() {
+        // Entries that could not be read are still reported alongside.
+        out.rejected
+            .extend(unreadable.into_iter().map(|u| ("referrer".to_string(), u)));
+        return Ok(out);
+    }
+    if !unreadable.is_empty() {
+        return Err(ImageError::Unreadable {
+            image: image.to_string(),
+            notes: unreadable,
+        });
+    }
+    if !seen {
+        return Err(ImageError::NoSignatures {
+            image: image.to_string(),
+        });
+    }
+    Err(ImageError::NoneVerified {
+        image: image.to_string(),
+        rejected: out.rejected,
+    })
+}
+
+fn image_digest(image: &ImageRef, subject: &ManifestInfo) -> Result<ArtifactDigest, ImageError> {
+    ArtifactDigest::parse(&subject.digest).ok_or_else(|| {
+        ImageError::Registry(RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: image.to_string(),
+            reason: format!("manifest digest '{}' is not sha256/sha384/sha512", subject.digest),
+        })
+    })
+}
+
 fn base_policy(policy: &ImagePolicy, digest: &ArtifactDigest) -> crate::verify::PolicyBuilder {
     let mut p = Policy::builder(policy.key.clone())
         .artifact(Artifact::Digests(vec![digest.clone()]))
@@ -217,7 +312,7 @@ pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> 
                 blocks
                     .into_iter()
                     .filter(|b| b.label == "CERTIFICATE")
-                    .map(|b| b.contents),
+                    .map(|b| b.contents.to_vec()),
             );
         }
     }

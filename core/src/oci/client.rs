@@ -124,11 +124,22 @@ struct Request<'a> {
     what: String,
 }
 
+/// Why a request produced no usable response.
+enum Failure {
+    /// Retryable: the connection failed or broke.
+    Transport(String),
+    /// Final: the body is larger than accepted.
+    TooLarge,
+    /// Final: plain HTTP was needed but not allowed.
+    Refused,
+}
+
 struct Response {
     status: u16,
     content_type: String,
     docker_digest: Option<String>,
     location: Option<String>,
+    link: Option<String>,
     challenge: Option<String>,
     content_length: Option<i64>,
     body: Vec<u8>,
@@ -186,7 +197,14 @@ impl Client {
         match r.status {
             200 => {
                 let digest = match r.docker_digest {
-                    Some(d) => d,
+                    Some(d) if super::reference::is_digest(&d) => d,
+                    Some(d) => {
+                        return Err(RegistryError::Malformed {
+                            registry: image.registry.clone(),
+                            what,
+                            reason: format!("Docker-Content-Digest '{d}' is not a digest"),
+                        });
+                    }
                     // Some registries omit the header on HEAD: fetch the manifest to learn its digest.
                     None => {
                         return Ok(self.get_manifest(image, reference)?.map(|m| ManifestInfo {
@@ -250,15 +268,8 @@ impl Client {
         } else {
             r.docker_digest
         };
-        if let Some(expected) = expected.filter(|e| e.starts_with("sha256:"))
-            && expected != digest
-        {
-            return Err(RegistryError::DigestMismatch {
-                registry: image.registry.clone(),
-                what,
-                expected,
-                actual: digest,
-            });
+        if let Some(expected) = expected {
+            check_digest(&image.registry, &what, &expected, &r.body)?;
         }
         #[derive(serde::Deserialize)]
         struct MediaTypeOnly {
@@ -325,15 +336,7 @@ impl Client {
         if r.status != 200 {
             return Err(self.status_error(&image.registry, Method::Get, &what, r.status, &r.body));
         }
-        let actual = sha256_digest(&r.body);
-        if digest.starts_with("sha256:") && actual != digest {
-            return Err(RegistryError::DigestMismatch {
-                registry: image.registry.clone(),
-                what,
-                expected: digest.to_string(),
-                actual,
-            });
-        }
+        check_digest(&image.registry, &what, digest, &r.body)?;
         Ok(r.body)
     }
 
@@ -416,13 +419,43 @@ impl Client {
         })?;
         match r.status {
             200 if r.content_type.starts_with(OCI_INDEX) => {
-                Index::from_json(&r.body)
-                    .map(Some)
-                    .map_err(|e| RegistryError::Malformed {
-                        registry: image.registry.clone(),
-                        what,
-                        reason: e.to_string(),
-                    })
+                let malformed = |reason: String| RegistryError::Malformed {
+                    registry: image.registry.clone(),
+                    what: what.clone(),
+                    reason,
+                };
+                let mut index = Index::from_json(&r.body).map_err(|e| malformed(e.to_string()))?;
+                // Follow `Link: <...>; rel="next"` pages, bounded.
+                let mut next = r.link.as_deref().and_then(next_link);
+                let mut pages = 1;
+                while let Some(target) = next.take() {
+                    pages += 1;
+                    if pages > MAX_REFERRER_PAGES {
+                        return Err(malformed(format!("more than {MAX_REFERRER_PAGES} pages of referrers")));
+                    }
+                    let page = self.send(Request {
+                        method: Method::Get,
+                        registry: &image.registry,
+                        repository: &image.repository,
+                        target,
+                        accept: Some(OCI_INDEX),
+                        content_type: None,
+                        body: None,
+                        push: false,
+                        limit: MAX_MANIFEST_BYTES,
+                        what: what.clone(),
+                    })?;
+                    if page.status != 200 {
+                        return Err(self.status_error(&image.registry, Method::Get, &what, page.status, &page.body));
+                    }
+                    index.manifests.extend(
+                        Index::from_json(&page.body)
+                            .map_err(|e| malformed(e.to_string()))?
+                            .manifests,
+                    );
+                    next = page.link.as_deref().and_then(next_link);
+                }
+                Ok(Some(index))
             }
             // No referrers API: a plain 404 (distribution 2.8 answers "404 page not found"), or a 200 of
             // something that is not an index (as go-containerregistry treats it). A registry with the API
@@ -486,7 +519,20 @@ impl Client {
             };
             let auth_header = self.auth_header(&req);
             match self.execute(&req, &url, auth_header.as_deref()) {
-                Err(reason) => {
+                Err(Failure::TooLarge) => {
+                    return Err(RegistryError::TooLarge {
+                        registry: req.registry.into(),
+                        what: req.what,
+                        limit: req.limit,
+                    });
+                }
+                Err(Failure::Refused) => {
+                    return Err(RegistryError::Refused {
+                        registry: req.registry.into(),
+                        reason: format!("{} needs plain HTTP, which is not allowed", req.what),
+                    });
+                }
+                Err(Failure::Transport(reason)) => {
                     if scheme == "https" && self.opts.allow_insecure && attempt == 1 {
                         // --allow-insecure-registry: a registry that does not speak TLS gets plain HTTP.
                         self.state().scheme.insert(req.registry.to_string(), "http");
@@ -587,8 +633,26 @@ impl Client {
     }
 
     fn fetch_token(&self, registry: &str, url: &str) -> Result<String, RegistryError> {
+        if url.starts_with("http://") && !self.opts.allow_http && !self.opts.allow_insecure {
+            // Credentials would travel in clear text.
+            return Err(RegistryError::Refused {
+                registry: registry.into(),
+                reason: format!("the token realm {url} is plain HTTP, which is not allowed"),
+            });
+        }
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(RegistryError::Malformed {
+                registry: registry.into(),
+                what: "authentication challenge".into(),
+                reason: format!("realm '{url}' is not an http(s) URL"),
+            });
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.agent.get(url);
+        let agent = match (&self.insecure_agent, url.starts_with("https://")) {
+            (Some(a), true) => a,
+            _ => &self.agent,
+        };
+        let mut request = agent.get(url);
         if let Some(Credential::Basic { username, password }) = self.credential(registry) {
             let raw = format!("{username}:{password}");
             request = request.header(
@@ -639,14 +703,14 @@ impl Client {
             })
     }
 
-    fn execute(&self, req: &Request<'_>, url: &str, auth: Option<&str>) -> Result<Response, String> {
+    fn execute(&self, req: &Request<'_>, url: &str, auth: Option<&str>) -> Result<Response, Failure> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let agent = match (&self.insecure_agent, url.starts_with("https://")) {
             (Some(a), true) => a,
             _ => &self.agent,
         };
         if url.starts_with("http://") && !self.opts.allow_http && !self.opts.allow_insecure {
-            return Err("refusing plain HTTP (pass --allow-http-registry)".into());
+            return Err(Failure::Refused);
         }
         macro_rules! headers {
             ($b:expr) => {{
@@ -669,7 +733,7 @@ impl Client {
             Method::Put => headers!(agent.put(url)).send(req.body.unwrap_or(&[])),
             Method::Post => headers!(agent.post(url)).send(req.body.unwrap_or(&[])),
         };
-        let resp = result.map_err(|e| e.to_string())?;
+        let resp = result.map_err(|e| Failure::Transport(e.to_string()))?;
         let header = |name: &str| {
             resp.headers()
                 .get(name)
@@ -680,6 +744,7 @@ impl Client {
         let content_type = header("content-type").unwrap_or_default();
         let docker_digest = header("docker-content-digest");
         let location = header("location");
+        let link = header("link");
         let challenge = header("www-authenticate");
         let content_length = header("content-length").and_then(|v| v.parse().ok());
         let body = if req.method == Method::Head {
@@ -688,18 +753,8 @@ impl Client {
             let limit = if status >= 400 { 64 * 1024 } else { req.limit.max(1) };
             match resp.into_body().with_config().limit(limit).read_to_vec() {
                 Ok(b) => b,
-                Err(ureq::Error::BodyExceedsLimit(_)) if status < 400 => {
-                    return Ok(Response {
-                        status: 413,
-                        content_type,
-                        docker_digest,
-                        location,
-                        challenge,
-                        content_length,
-                        body: format!("{} is larger than the {} bytes accepted", req.what, req.limit).into_bytes(),
-                    });
-                }
-                Err(e) => return Err(e.to_string()),
+                Err(ureq::Error::BodyExceedsLimit(_)) if status < 400 => return Err(Failure::TooLarge),
+                Err(e) => return Err(Failure::Transport(e.to_string())),
             }
         };
         Ok(Response {
@@ -707,11 +762,45 @@ impl Client {
             content_type,
             docker_digest,
             location,
+            link,
             challenge,
             content_length,
             body,
         })
     }
+}
+
+/// Most pages of referrers followed.
+const MAX_REFERRER_PAGES: usize = 16;
+
+/// The target of a `Link: <url>; rel="next"` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (url, params) = part.trim().split_once(';')?;
+        let is_next = params.split(';').any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    })
+}
+
+/// Checks that `bytes` have `expected` (`sha256:` or `sha512:`), computing with the algorithm it names.
+fn check_digest(registry: &str, what: &str, expected: &str, bytes: &[u8]) -> Result<(), RegistryError> {
+    let Some(want) = crate::ArtifactDigest::parse(expected) else {
+        return Err(RegistryError::Malformed {
+            registry: registry.into(),
+            what: what.into(),
+            reason: format!("'{expected}' is not a digest hsign can check (sha256, sha384, sha512)"),
+        });
+    };
+    let actual = crate::ArtifactDigest::of(want.algorithm, bytes);
+    if actual != want {
+        return Err(RegistryError::DigestMismatch {
+            registry: registry.into(),
+            what: what.into(),
+            expected: expected.into(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// The registry's error message from an OCI error body (`{"errors":[{"code":..,"message":..}]}`), or a
@@ -804,6 +893,25 @@ mod tests {
         assert_eq!(p["scope"], "repository:a/b:pull,push");
         let (s, p) = parse_challenge(r#"Basic realm="peers-registry""#);
         assert_eq!((s.as_str(), p["realm"].as_str()), ("Basic", "peers-registry"));
+    }
+
+    #[test]
+    fn follows_next_links_and_checks_any_digest_algorithm() {
+        assert_eq!(
+            next_link(r#"</v2/a/referrers/sha256:1?n=2&last=x>; rel="next""#).as_deref(),
+            Some("/v2/a/referrers/sha256:1?n=2&last=x")
+        );
+        assert_eq!(next_link(r#"<https://x/y>; rel="prev""#), None);
+        let d512 = crate::ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha512, b"m").to_string();
+        assert!(check_digest("r", "w", &d512, b"m").is_ok());
+        assert!(matches!(
+            check_digest("r", "w", &d512, b"n"),
+            Err(RegistryError::DigestMismatch { .. })
+        ));
+        assert!(matches!(
+            check_digest("r", "w", "md5:00", b"n"),
+            Err(RegistryError::Malformed { .. })
+        ));
     }
 
     #[test]

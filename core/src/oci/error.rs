@@ -91,10 +91,3 @@ fn detail(message: &str) -> String {
         format!(": {message}")
     }
 }
-
-impl RegistryError {
-    /// True when the registry said the thing does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Http { status: 404, .. })
-    }
-}

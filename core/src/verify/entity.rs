@@ -173,6 +173,18 @@ impl SignedEntity {
         matches!(self.content, Content::Message { .. })
     }
 
+    /// What verifying this signature with `key` needs of the artifact: the hash algorithms to compute (in one
+    /// pass), and whether the whole artifact is needed instead (pure Ed25519 over a message).
+    pub fn artifact_needs(&self, key: &PublicKey) -> (Vec<hsign_keys::HashAlgorithm>, bool) {
+        let whole = key.kind() == hsign_keys::KeyKind::Ed25519 && self.is_message_signature();
+        let algorithms = match &self.content {
+            Content::Message { digest: Some(d), .. } => vec![d.algorithm],
+            Content::Message { digest: None, .. } => key.kind().candidate_hashes().to_vec(),
+            Content::Dsse(_) | Content::SimpleSigning { .. } => vec![hsign_keys::HashAlgorithm::Sha256],
+        };
+        (algorithms, whole)
+    }
+
     /// The digest the signature claims for the artifact, if the format records one.
     pub fn claimed_digest(&self) -> Option<&ArtifactDigest> {
         match &self.content {

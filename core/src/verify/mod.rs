@@ -296,6 +296,10 @@ fn verify_envelope(
     {
         return Err(VerifyError::Signature(last_err));
     }
+    if policy.artifact.is_none() && !policy.annotations.is_empty() {
+        // Annotations live on the subject that matches the artifact: without an artifact there is none.
+        return Err(VerifyError::ArtifactRequired);
+    }
     let wants_statement = !policy.artifact.is_none() || policy.predicate_type.is_some();
     if envelope.payload_type != intoto::PAYLOAD_TYPE {
         if wants_statement {
