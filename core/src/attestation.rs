@@ -10,12 +10,13 @@ use crate::intoto::{self, STATEMENT_V1};
 
 const DOC: &str = "predicate";
 
-/// The predicate type and predicate JSON for a predicate file given with `--type type_arg`.
+/// The predicate type and the predicate's JSON text for a predicate file given with `--type type_arg`.
 ///
 /// - `custom` (and its URI) wraps the raw file: `{"Data": "<file as text>", "Timestamp": "<RFC 3339>"}`;
 /// - `spdx` (tag-value SPDX) keeps the raw text as a JSON string;
-/// - every other type requires a JSON object (a 50 MiB SBOM is parsed once, never re-read).
-pub fn predicate(type_arg: &str, file: &[u8], now_rfc3339: &str) -> Result<(String, Value), FormatError> {
+/// - every other type requires a JSON object, which is validated and kept as written (the file's bytes are
+///   reused: a 50 MiB SBOM is neither copied nor turned into a tree).
+pub fn predicate(type_arg: &str, file: Vec<u8>, now_rfc3339: &str) -> Result<(String, Vec<u8>), FormatError> {
     let predicate_type = intoto::predicate_type_for(type_arg)
         .ok_or_else(|| {
             FormatError::new(
@@ -25,35 +26,38 @@ pub fn predicate(type_arg: &str, file: &[u8], now_rfc3339: &str) -> Result<(Stri
             )
         })?
         .to_string();
-    let text = || {
-        std::str::from_utf8(file)
-            .map(str::to_string)
-            .map_err(|_| FormatError::new(DOC, "", "is not UTF-8 text"))
-    };
-    let value = match type_arg {
-        "custom" => json!({ "Data": text()?, "Timestamp": now_rfc3339 }),
-        "spdx" if !file.trim_ascii_start().starts_with(b"{") => Value::String(text()?),
+    let text = |file: Vec<u8>| String::from_utf8(file).map_err(|_| FormatError::new(DOC, "", "is not UTF-8 text"));
+    let json = match type_arg {
+        "custom" => json!({ "Data": text(file)?, "Timestamp": now_rfc3339 })
+            .to_string()
+            .into_bytes(),
+        "spdx" if !file.trim_ascii_start().starts_with(b"{") => Value::String(text(file)?).to_string().into_bytes(),
         _ => {
-            let v: Value = serde_json::from_slice(file).map_err(|e| FormatError::json(DOC, &e))?;
-            if !v.is_object() {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&file).map_err(|e| FormatError::json(DOC, &e))?;
+            if !file.trim_ascii_start().starts_with(b"{") {
                 return Err(FormatError::new(DOC, "", "is JSON but not an object"));
             }
-            v
+            file
         }
     };
-    Ok((predicate_type, value))
+    Ok((predicate_type, json))
 }
 
-/// An in-toto Statement v1 about one subject.
-pub fn statement(subject_name: &str, digest: &ArtifactDigest, predicate_type: &str, predicate: Value) -> Vec<u8> {
-    json!({
+/// An in-toto Statement v1 about one subject, with `predicate` (valid JSON text) embedded as written.
+pub fn statement(subject_name: &str, digest: &ArtifactDigest, predicate_type: &str, predicate: &[u8]) -> Vec<u8> {
+    let head = json!({
         "_type": STATEMENT_V1,
         "subject": [{ "name": subject_name, "digest": { digest.algorithm.name(): digest.hex() } }],
         "predicateType": predicate_type,
-        "predicate": predicate,
     })
-    .to_string()
-    .into_bytes()
+    .to_string();
+    // `head` is an object: drop its closing brace and append the predicate as the last field.
+    let mut out = Vec::with_capacity(head.len() + predicate.len() + 16);
+    out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    out.extend_from_slice(b",\"predicate\":");
+    out.extend_from_slice(predicate);
+    out.push(b'}');
+    out
 }
 
 #[cfg(test)]
@@ -61,41 +65,43 @@ mod tests {
     use super::*;
     use hsign_keys::HashAlgorithm;
 
+    fn v(b: &[u8]) -> Value {
+        serde_json::from_slice(b).unwrap()
+    }
+
     #[test]
     fn custom_wraps_the_raw_file_and_others_need_json_objects() {
-        let (t, p) = predicate("custom", b"{\"foo\": \"bar\"}\n", "2025-02-28T19:18:11Z").unwrap();
+        let (t, p) = predicate("custom", b"{\"foo\": \"bar\"}\n".to_vec(), "2025-02-28T19:18:11Z").unwrap();
         assert_eq!(t, "https://cosign.sigstore.dev/attestation/v1");
         assert_eq!(
-            p,
+            v(&p),
             json!({"Data": "{\"foo\": \"bar\"}\n", "Timestamp": "2025-02-28T19:18:11Z"})
         );
-        let (t, p) = predicate("spdx", b"SPDXVersion: SPDX-2.3\n", "").unwrap();
+        let (t, p) = predicate("spdx", b"SPDXVersion: SPDX-2.3\n".to_vec(), "").unwrap();
+        assert_eq!(t, "https://spdx.dev/Document");
+        assert_eq!(v(&p), Value::String("SPDXVersion: SPDX-2.3\n".into()));
+        let (_, p) = predicate("cyclonedx", b" {\"a\": [1, 2]}".to_vec(), "").unwrap();
+        assert_eq!(p, b" {\"a\": [1, 2]}", "kept as written");
         assert_eq!(
-            (t.as_str(), p),
-            (
-                "https://spdx.dev/Document",
-                Value::String("SPDXVersion: SPDX-2.3\n".into())
-            )
-        );
-        assert_eq!(
-            predicate("cyclonedx", b"[1]", "").unwrap_err().reason,
+            predicate("cyclonedx", b"[1]".to_vec(), "").unwrap_err().reason,
             "is JSON but not an object"
         );
         assert!(
-            predicate("cyclonedx", b"not json", "")
+            predicate("cyclonedx", b"not json".to_vec(), "")
                 .unwrap_err()
                 .reason
                 .contains("not valid JSON")
         );
-        assert!(predicate("nonsense", b"{}", "").is_err());
+        assert!(predicate("nonsense", b"{}".to_vec(), "").is_err());
     }
 
     #[test]
-    fn statement_parses_back_with_the_subject() {
+    fn statement_parses_back_with_the_subject_and_the_predicate_as_written() {
         let d = ArtifactDigest::of(HashAlgorithm::Sha256, b"x");
-        let st = intoto::Statement::from_json(&statement("x", &d, "https://slsa.dev/provenance/v1", json!({"a": 1})))
+        let st = intoto::Statement::from_json(&statement("x", &d, "https://slsa.dev/provenance/v1", br#"{"a": 1}"#))
             .unwrap();
         assert!(st.subject_matching(&d).is_some());
         assert_eq!(st.predicate_type, "https://slsa.dev/provenance/v1");
+        assert_eq!(st.predicate.get(), r#"{"a": 1}"#);
     }
 }

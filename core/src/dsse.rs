@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::{b64_any, to_b64};
+use crate::encoding::b64_any;
 use crate::error::FormatError;
 
 const DOC: &str = "DSSE envelope";
@@ -30,27 +30,89 @@ pub struct EnvelopeSignature {
     pub sig: Vec<u8>,
 }
 
-/// The envelope as it appears in JSON (also inside Sigstore bundles and `.att` layers).
-#[derive(Deserialize, Serialize)]
+/// The envelope as read from JSON (also inside Sigstore bundles and `.att` layers). Base64 fields are decoded
+/// while reading, from the borrowed input, so a large payload is held once (decoded), not three times.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RawEnvelope {
-    pub(crate) payload: String,
+    pub(crate) payload: Decoded,
     pub(crate) payload_type: String,
     #[serde(default)]
     pub(crate) signatures: Vec<RawSignature>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 pub(crate) struct RawSignature {
-    pub(crate) sig: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) sig: Decoded,
+    #[serde(default)]
     pub(crate) keyid: String,
+}
+
+/// A base64 JSON string decoded as it is read; the error is kept so the caller can name the field.
+pub(crate) struct Decoded(pub(crate) Result<Vec<u8>, String>);
+
+impl<'de> Deserialize<'de> for Decoded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Decoded;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decoded, E> {
+                Ok(Decoded(b64_any(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The envelope as written: base64 is encoded straight into the output, with cosign's field order
+/// (`payload`, `payloadType`, `signatures`) and no empty `keyid`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawEnvelopeOut<'a> {
+    payload: B64<'a>,
+    payload_type: &'a str,
+    signatures: Vec<RawSignatureOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RawSignatureOut<'a> {
+    sig: B64<'a>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    keyid: &'a str,
+}
+
+/// Bytes that serialize as a standard base64 string, without an intermediate copy.
+struct B64<'a>(&'a [u8]);
+
+impl Serialize for B64<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&base64::display::Base64Display::new(
+            self.0,
+            &base64::engine::general_purpose::STANDARD,
+        ))
+    }
+}
+
+/// The PAE header (everything before the payload).
+fn pae_header(payload_type: &str, payload_len: usize) -> String {
+    format!("DSSEv1 {} {payload_type} {payload_len} ", payload_type.len())
+}
+
+/// The digest of the PAE of `payload`, computed without building the PAE (no copy of a large payload).
+pub fn pae_digest(algorithm: hsign_keys::HashAlgorithm, payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut h = hsign_keys::Hasher::new(algorithm);
+    h.update(pae_header(payload_type, payload.len()).as_bytes());
+    h.update(payload);
+    h.finalize()
 }
 
 /// The pre-authentication encoding of `payload` with `payload_type`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
-    out.extend_from_slice(format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).as_bytes());
+    out.extend_from_slice(pae_header(payload_type, payload.len()).as_bytes());
     out.extend_from_slice(payload);
     out
 }
@@ -63,7 +125,10 @@ impl Envelope {
     }
 
     pub(crate) fn from_raw(raw: RawEnvelope, prefix: &str) -> Result<Self, FormatError> {
-        let payload = b64_any(&raw.payload).map_err(|r| FormatError::new(DOC, format!("{prefix}payload"), r))?;
+        let payload = raw
+            .payload
+            .0
+            .map_err(|r| FormatError::new(DOC, format!("{prefix}payload"), r))?;
         if raw.payload_type.is_empty() {
             return Err(FormatError::new(DOC, format!("{prefix}payloadType"), "is empty"));
         }
@@ -72,8 +137,10 @@ impl Envelope {
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                let sig =
-                    b64_any(&s.sig).map_err(|r| FormatError::new(DOC, format!("{prefix}signatures[{i}].sig"), r))?;
+                let sig = s
+                    .sig
+                    .0
+                    .map_err(|r| FormatError::new(DOC, format!("{prefix}signatures[{i}].sig"), r))?;
                 if sig.is_empty() {
                     return Err(FormatError::new(
                         DOC,
@@ -91,16 +158,16 @@ impl Envelope {
         })
     }
 
-    pub(crate) fn to_raw(&self) -> RawEnvelope {
-        RawEnvelope {
-            payload: to_b64(&self.payload),
-            payload_type: self.payload_type.clone(),
+    pub(crate) fn to_raw(&self) -> RawEnvelopeOut<'_> {
+        RawEnvelopeOut {
+            payload: B64(&self.payload),
+            payload_type: &self.payload_type,
             signatures: self
                 .signatures
                 .iter()
-                .map(|s| RawSignature {
-                    sig: to_b64(&s.sig),
-                    keyid: s.keyid.clone(),
+                .map(|s| RawSignatureOut {
+                    sig: B64(&s.sig),
+                    keyid: &s.keyid,
                 })
                 .collect(),
         }

@@ -19,7 +19,7 @@ pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
 /// A parsed in-toto statement.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Statement {
     /// `_type`: one of [`STATEMENT_V01`] or [`STATEMENT_V1`].
     pub statement_type: String,
@@ -27,8 +27,9 @@ pub struct Statement {
     pub subjects: Vec<Subject>,
     /// `predicateType`.
     pub predicate_type: String,
-    /// `predicate`, as JSON.
-    pub predicate: serde_json::Value,
+    /// `predicate`, as the exact JSON text of the payload: validated, but not turned into a tree until
+    /// [`Statement::predicate_value`] is asked for (a 50 MiB SBOM stays 50 MiB).
+    pub predicate: Box<serde_json::value::RawValue>,
 }
 
 /// One subject of a statement.
@@ -53,8 +54,12 @@ struct RawStatement {
     #[serde(default)]
     subject: Vec<Subject>,
     predicate_type: String,
-    #[serde(default)]
-    predicate: serde_json::Value,
+    #[serde(default = "null_raw")]
+    predicate: Box<serde_json::value::RawValue>,
+}
+
+fn null_raw() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("null".into()).unwrap_or_else(|_| unreachable!("null is valid JSON"))
 }
 
 impl Statement {
@@ -80,6 +85,46 @@ impl Statement {
             predicate_type: raw.predicate_type,
             predicate: raw.predicate,
         })
+    }
+
+    /// The predicate as a JSON tree, parsed on demand.
+    pub fn predicate_value(&self) -> Result<serde_json::Value, FormatError> {
+        serde_json::from_str(self.predicate.get()).map_err(|e| FormatError::json(DOC, &e))
+    }
+
+    /// The statement as compact JSON, with the predicate's text as received.
+    pub fn to_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(rename = "_type")]
+            statement_type: &'a str,
+            subject: Vec<serde_json::Value>,
+            #[serde(rename = "predicateType")]
+            predicate_type: &'a str,
+            predicate: &'a serde_json::value::RawValue,
+        }
+        let subject = self
+            .subjects
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::json!({ "digest": s.digest });
+                if let Some(n) = &s.name {
+                    v["name"] = serde_json::json!(n);
+                }
+                if let Some(a) = &s.annotations {
+                    v["annotations"] = serde_json::Value::Object(a.clone());
+                }
+                v
+            })
+            .collect();
+        let out = Out {
+            statement_type: &self.statement_type,
+            subject,
+            predicate_type: &self.predicate_type,
+            predicate: &self.predicate,
+        };
+        // Serializing strings, maps and already-valid raw JSON cannot fail.
+        serde_json::to_string(&out).unwrap_or_default()
     }
 
     /// The subject whose digest for `digest.algorithm` equals `digest`, if any (hex compared case-insensitively).
@@ -108,6 +153,15 @@ pub fn predicate_type_for(type_arg: &str) -> Option<&str> {
         uri if uri.contains("://") => uri,
         _ => return None,
     })
+}
+
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        self.statement_type == other.statement_type
+            && self.subjects == other.subjects
+            && self.predicate_type == other.predicate_type
+            && self.predicate.get() == other.predicate.get()
+    }
 }
 
 #[cfg(test)]

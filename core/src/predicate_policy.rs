@@ -574,9 +574,16 @@ impl Rule {
             } else {
                 String::new()
             };
+            let predicate = match st.predicate_value() {
+                Ok(p) => p,
+                Err(e) => {
+                    failures.push(format!("{which}{e}"));
+                    continue;
+                }
+            };
             match &self.check {
                 Check::Field { path, condition } => {
-                    for selected in path.select(&st.predicate) {
+                    for selected in path.select(&predicate) {
                         checked += 1;
                         match selected {
                             Ok((p, v)) => match condition.test(&p, v) {
@@ -587,7 +594,7 @@ impl Rule {
                         }
                     }
                 }
-                Check::Severity { max, allow } => match findings(st) {
+                Check::Severity { max, allow } => match findings(&predicate, &st.predicate_type) {
                     Err(m) => failures.push(format!("{which}{m}")),
                     Ok(found) => {
                         for f in found {
@@ -909,9 +916,7 @@ fn list_at<'a>(v: &'a Value, key: &str, what: &str) -> Result<&'a [Value], Strin
 }
 
 /// The vulnerability findings of one statement, or why none can be read (which fails the rule).
-fn findings(st: &Statement) -> Result<Vec<Finding>, String> {
-    let p = &st.predicate;
-    let t = st.predicate_type.as_str();
+fn findings(p: &Value, t: &str) -> Result<Vec<Finding>, String> {
     let openvex_context = str_at(p, "@context").is_some_and(|c| type_matches(OPENVEX_NS, c));
     if type_matches(OPENVEX_NS, t) || openvex_context {
         return openvex_findings(p);

@@ -44,8 +44,12 @@ fn message_bundle(signer: &dyn Signer, digest: ArtifactDigest, signature: Vec<u8
 
 /// Signs `payload` as a DSSE envelope with one signature over its PAE.
 pub fn sign_envelope(signer: &dyn Signer, payload_type: &str, payload: Vec<u8>) -> Result<Envelope, KeyError> {
-    let pae = crate::dsse::pae(payload_type, &payload);
-    let sig = signer.sign_message(&pae)?;
+    // Signers that sign digests get the PAE's digest, computed without copying the payload; Ed25519 signs
+    // the PAE itself.
+    let sig = match signer.signing_hash() {
+        Some(alg) => signer.sign_digest(alg, &crate::dsse::pae_digest(alg, payload_type, &payload))?,
+        None => signer.sign_message(&crate::dsse::pae(payload_type, &payload))?,
+    };
     Ok(Envelope {
         payload_type: payload_type.to_string(),
         payload,

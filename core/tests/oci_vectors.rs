@@ -240,7 +240,7 @@ fn verify_dir(dir: &str, key: &PublicKey) -> Vec<(String, Outcome)> {
                     Some(d) => match verify_layer(&l, key, d) {
                         Ok(r) => {
                             assert_eq!(r.artifact_digest(), Some(d), "{}", l.name);
-                            assert_eq!(r.payload(), l.payload.as_slice(), "{}", l.name);
+                            assert_eq!(r.document().as_bytes(), l.payload.as_slice(), "{}", l.name);
                             Outcome::Verified
                         }
                         Err(e) => Outcome::Rejected(e),

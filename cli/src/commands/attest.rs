@@ -28,10 +28,10 @@ fn predicate_type_arg(arg: &str) -> Result<String, CliError> {
 }
 
 /// Reads the predicate file and builds the predicate for `type_arg`.
-fn load_predicate(path: &std::path::Path, type_arg: &str) -> Result<(String, Value), CliError> {
+fn load_predicate(path: &std::path::Path, type_arg: &str) -> Result<(String, Vec<u8>), CliError> {
     predicate_type_arg(type_arg)?;
     let data = fsio::read_document(path, "predicate file")?;
-    attestation::predicate(type_arg, &data, &image_sign::now_rfc3339()).map_err(|e| CliError::format(path, &e))
+    attestation::predicate(type_arg, data, &image_sign::now_rfc3339()).map_err(|e| CliError::format(path, &e))
 }
 
 /// `attest`.
@@ -67,7 +67,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         let target = image.with_digest(&subject.digest);
         let digest = hsign_core::ArtifactDigest::parse(&subject.digest)
             .ok_or_else(|| CliError::new(Exit::Failure, format!("{image}: unsupported digest {}", subject.digest)))?;
-        let statement = attestation::statement(&image.name(), &digest, &predicate_type, predicate.clone());
+        let statement = attestation::statement(&image.name(), &digest, &predicate_type, &predicate);
         let sig_repo = signature_repo(&target)?;
         let created = image_sign::now_rfc3339();
         let req = request(&target, &subject, &sig_repo, &created);
@@ -182,7 +182,7 @@ pub fn verify_attestation(args: &VerifyAttestationArgs, out: Printer) -> Result<
 
 fn report(v: &ImageVerification, out: Printer) {
     for s in &v.verified {
-        out.data(&String::from_utf8_lossy(s.result.payload()));
+        out.data(&s.result.document());
     }
     if !out.quiet && !out.json() {
         eprintln!("\nVerification for {}@{} --", v.image.name(), v.subject.digest);
@@ -219,22 +219,26 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
             .unwrap_or_default(),
         _ => "-".to_string(),
     };
-    let statement = attestation::statement(&name, &digests[0], &predicate_type, predicate);
+    let statement = attestation::statement(&name, &digests[0], &predicate_type, &predicate);
+    drop(predicate);
     let envelope = hsign_core::sign::sign_envelope(&key, intoto::PAYLOAD_TYPE, statement)
         .map_err(|e| CliError::new(Exit::Failure, format!("signing failed: {e}")))?;
-    let envelope_json = envelope.to_json();
+    // One serialized form alive at a time: a 50 MiB predicate stays within a small multiple of its size.
     let mut staged = Vec::new();
+    let mut printed = None;
     if let Some(path) = &args.output_signature {
-        staged.push(fsio::stage(path, envelope_json.as_bytes(), 0o644, true)?);
+        staged.push(fsio::stage(path, envelope.to_json().as_bytes(), 0o644, true)?);
     }
     if let Some(path) = &args.bundle {
         let bundle = hsign_core::sign::envelope_bundle(&key, envelope);
         staged.push(fsio::stage(path, bundle.to_json().as_bytes(), 0o644, true)?);
+    } else if args.output_signature.is_none() {
+        printed = Some(envelope.to_json());
     }
     for s in staged {
         s.commit()?;
     }
-    if args.output_signature.is_none() && args.bundle.is_none() {
+    if let Some(envelope_json) = printed {
         out.data(&envelope_json);
     } else if out.json() {
         out.json_value(&json!({

@@ -209,7 +209,7 @@ fn report_verified(v: &ImageVerification, out: Printer) {
         let docs: Vec<Value> = v
             .verified
             .iter()
-            .map(|s| serde_json::from_slice(s.result.payload()).unwrap_or(Value::Null))
+            .map(|s| serde_json::from_str(&s.result.document()).unwrap_or(Value::Null))
             .collect();
         out.data(&Value::Array(docs).to_string());
         return;

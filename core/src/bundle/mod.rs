@@ -316,7 +316,7 @@ impl Bundle {
         serde_json::to_string(&self.to_raw()).unwrap_or_default()
     }
 
-    fn to_raw(&self) -> RawBundle {
+    fn to_raw(&self) -> RawBundle<crate::dsse::RawEnvelopeOut<'_>> {
         let mut material = RawMaterial::default();
         match &self.key_material {
             KeyMaterial::PublicKey { hint } => {

@@ -6,16 +6,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::dsse::RawEnvelope;
 
+/// Reading uses [`RawEnvelope`] (decoding base64 as it reads); writing uses `dsse::RawEnvelopeOut`.
+
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct RawBundle {
+pub(crate) struct RawBundle<E = RawEnvelope> {
     #[serde(default)]
     pub(crate) media_type: String,
     pub(crate) verification_material: Option<RawMaterial>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) message_signature: Option<RawMessageSignature>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) dsse_envelope: Option<RawEnvelope>,
+    pub(crate) dsse_envelope: Option<E>,
 }
 
 #[derive(Deserialize, Serialize, Default)]

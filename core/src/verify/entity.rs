@@ -201,15 +201,24 @@ impl SignedEntity {
     /// Reads any JSON signature format hsign knows, telling them apart by their top-level keys: a Sigstore
     /// bundle (`mediaType`), cosign's legacy bundle (`base64Signature`), or a DSSE envelope (`payloadType`).
     pub fn from_json(data: &[u8]) -> Result<Self, crate::FormatError> {
-        let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| crate::FormatError::json(DOC, &e))?;
-        let Some(obj) = value.as_object() else {
-            return Err(crate::FormatError::new(DOC, "", "is JSON but not an object"));
+        // Only the top-level keys are looked at; nothing is built from the (possibly large) values.
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Probe {
+            media_type: Option<serde::de::IgnoredAny>,
+            base64_signature: Option<serde::de::IgnoredAny>,
+            payload_type: Option<serde::de::IgnoredAny>,
+        }
+        let probe: Probe = match serde_json::from_slice(data) {
+            Ok(p) => p,
+            Err(e) if e.is_data() => return Err(crate::FormatError::new(DOC, "", "is JSON but not an object")),
+            Err(e) => return Err(crate::FormatError::json(DOC, &e)),
         };
-        if obj.contains_key("mediaType") {
+        if probe.media_type.is_some() {
             Bundle::from_json(data).map(Self::from_bundle)
-        } else if obj.contains_key("base64Signature") {
+        } else if probe.base64_signature.is_some() {
             LegacyBundle::from_json(data).map(Self::from_legacy_bundle)
-        } else if obj.contains_key("payloadType") {
+        } else if probe.payload_type.is_some() {
             Envelope::from_json(data).map(Self::from_envelope)
         } else {
             Err(crate::FormatError::new(

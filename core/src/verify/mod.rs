@@ -152,7 +152,8 @@ impl Verifier {
             }
             Content::Dsse(envelope) => {
                 let (d, s) = verify_envelope(key, envelope, policy)?;
-                (d, s, envelope.payload.clone())
+                // The statement holds what matters; the payload is not copied (it can be a 50 MiB SBOM).
+                (d, s, Vec::new())
             }
             Content::SimpleSigning { payload, signature } => {
                 if policy.predicate_type.is_some() {
@@ -234,6 +235,22 @@ fn verify_message(
     }
 }
 
+/// Verifies a signature over the envelope's PAE, hashing it in one streaming pass for digest-signing keys.
+fn verify_pae(key: &PublicKey, envelope: &Envelope, signature: &[u8]) -> Result<(), hsign_keys::KeyError> {
+    if key.kind() == KeyKind::Ed25519 {
+        return key.verify_message(&envelope.pae(), signature);
+    }
+    let mut last = hsign_keys::KeyError::SignatureMismatch;
+    for &alg in key.kind().candidate_hashes() {
+        let digest = crate::dsse::pae_digest(alg, &envelope.payload_type, &envelope.payload);
+        match key.verify_digest(alg, &digest, signature) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 fn verify_simple_signing(
     key: &PublicKey,
     payload: &[u8],
@@ -281,19 +298,18 @@ fn verify_envelope(
     envelope: &Envelope,
     policy: &Policy,
 ) -> Result<(Option<ArtifactDigest>, Option<Statement>), VerifyError> {
-    let pae = envelope.pae();
     let mut last_err = hsign_keys::KeyError::SignatureMismatch;
-    if !envelope
+    let verified = envelope
         .signatures
         .iter()
-        .any(|s| match key.verify_message(&pae, &s.sig) {
+        .any(|sig| match verify_pae(key, envelope, &sig.sig) {
             Ok(()) => true,
             Err(e) => {
                 last_err = e;
                 false
             }
-        })
-    {
+        });
+    if !verified {
         return Err(VerifyError::Signature(last_err));
     }
     if policy.artifact.is_none() && !policy.annotations.is_empty() {

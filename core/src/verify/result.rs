@@ -46,10 +46,13 @@ impl VerificationResult {
         }
     }
 
-    /// The signed payload bytes as stored (simple-signing JSON or the DSSE payload); empty for blob
-    /// signatures.
-    pub fn payload(&self) -> &[u8] {
-        &self.payload
+    /// The signed document as JSON text: the verified in-toto statement (its predicate as received), or the
+    /// simple-signing payload as stored; empty for blob signatures.
+    pub fn document(&self) -> String {
+        match &self.statement {
+            Some(s) => s.to_json(),
+            None => String::from_utf8_lossy(&self.payload).into_owned(),
+        }
     }
 
     /// The format the signature was stored in (a bundle media type, or a description).
