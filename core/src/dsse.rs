@@ -176,8 +176,8 @@ impl Envelope {
     /// The envelope as compact JSON with cosign's field order (`payload`, `payloadType`, `signatures`);
     /// an empty `keyid` is omitted, as cosign omits it.
     pub fn to_json(&self) -> String {
-        // Serializing plain strings cannot fail.
-        serde_json::to_string(&self.to_raw()).unwrap_or_default()
+        let hint = self.payload.len() / 3 * 4 + self.signatures.len() * 200 + 256;
+        crate::encoding::to_json_sized(&self.to_raw(), hint)
     }
 
     /// The PAE bytes the signatures cover.

@@ -29,6 +29,17 @@ pub(crate) fn b64_any(s: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("not valid base64: {e}"))
 }
 
+/// Serializes `value` into a buffer sized up front for `hint` bytes of output, so a large document is not
+/// reallocated (a doubling buffer can hold twice the document at its peak).
+pub(crate) fn to_json_sized<T: serde::Serialize>(value: &T, hint: usize) -> String {
+    let mut out = Vec::with_capacity(hint);
+    // Serializing plain strings, numbers and raw JSON into memory cannot fail.
+    if serde_json::to_writer(&mut out, value).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Encodes standard padded base64.
 pub(crate) fn to_b64(data: &[u8]) -> String {
     STANDARD.encode(data)

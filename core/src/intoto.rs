@@ -138,6 +138,17 @@ impl Statement {
     }
 }
 
+/// The `predicateType` of a statement, read without building anything else of it; only for choosing what to
+/// verify (the verifier parses and checks the statement itself).
+pub fn peek_predicate_type(payload: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Peek {
+        #[serde(rename = "predicateType")]
+        predicate_type: String,
+    }
+    serde_json::from_slice::<Peek>(payload).ok().map(|p| p.predicate_type)
+}
+
 /// Resolves cosign's `--type` value: a shortcut (`slsaprovenance`, `cyclonedx`, ...) becomes its predicate
 /// URI; anything containing `://` is taken as a URI verbatim. `None` for an unknown shortcut.
 pub fn predicate_type_for(type_arg: &str) -> Option<&str> {

@@ -114,6 +114,63 @@ fn main() {
     let peer = t.elapsed();
     assert_eq!(peer_ok, n, "the sigstore crate did not verify every image");
 
+    // A ~50 MiB CycloneDX predicate attested to an image and verified through the registry: peak RSS.
+    let mut sbom = String::from(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":["#);
+    let mut i = 0;
+    while sbom.len() < 50 * 1024 * 1024 {
+        if i > 0 {
+            sbom.push(',');
+        }
+        sbom.push_str(&format!(
+            r#"{{"type":"library","name":"example-{i}","version":"1.{}","purl":"pkg:npm/example-{i}@1.{}","description":"{}"}}"#,
+            i % 50,
+            i % 50,
+            "x".repeat(200)
+        ));
+        i += 1;
+    }
+    sbom.push_str("]}");
+    std::fs::write(d.join("sbom.json"), &sbom).unwrap();
+    let big = format!("{host}/bench/sbom@{}", push_image(&reg, "bench/sbom", "v1", "sbom"));
+    let timed = |args: &[&str]| {
+        let mut all = vec!["-f", "%e s, peak RSS %M KB", hsign_bin().to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = Cmd::new("/usr/bin/time", &all).cwd(d).password("bench").run();
+        out.ok();
+        out.stderr.lines().last().unwrap_or_default().to_string()
+    };
+    println!("sbom predicate: {} bytes", sbom.len());
+    println!(
+        "attest (bundle referrer):  {}",
+        timed(&[
+            "-q",
+            "attest",
+            "--key",
+            "cosign.key",
+            "--allow-http-registry",
+            "--predicate",
+            "sbom.json",
+            "--type",
+            "cyclonedx",
+            &big
+        ])
+    );
+    println!(
+        "verify-attestation:        {}",
+        timed(&[
+            "-q",
+            "verify-attestation",
+            "--key",
+            "cosign.pub",
+            "--allow-http-registry",
+            "--insecure-ignore-tlog",
+            "--type",
+            "cyclonedx",
+            &big
+        ])
+    );
+    drop(sbom);
+
     println!("images: {n}");
     println!(
         "hsign verify, {n} images in one call:       {:>8.2} s  ({:.1} images/s)",

@@ -56,7 +56,9 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         AttestFormat::Bundle
     };
     let mut written = Vec::new();
-    for image in &images {
+    // The predicate is moved into the last statement, not copied: a large SBOM is held once.
+    let mut predicate = Some(predicate);
+    for (i, image) in images.iter().enumerate() {
         let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;
         if image.digest.is_none() {
             out.info(&format!(
@@ -67,7 +69,14 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         let target = image.with_digest(&subject.digest);
         let digest = hsign_core::ArtifactDigest::parse(&subject.digest)
             .ok_or_else(|| CliError::new(Exit::Failure, format!("{image}: unsupported digest {}", subject.digest)))?;
-        let statement = attestation::statement(&image.name(), &digest, &predicate_type, &predicate);
+        let this = if i + 1 == images.len() {
+            predicate.take()
+        } else {
+            predicate.clone()
+        }
+        .unwrap_or_default();
+        let statement = attestation::statement(&image.name(), &digest, &predicate_type, &this);
+        drop(this);
         let sig_repo = signature_repo(&target)?;
         let created = image_sign::now_rfc3339();
         let req = request(&target, &subject, &sig_repo, &created);

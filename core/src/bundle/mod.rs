@@ -312,8 +312,16 @@ impl Bundle {
 
     /// The bundle as compact JSON, in protobuf field order. Writing and parsing round-trip.
     pub fn to_json(&self) -> String {
-        // Serializing plain strings and integers cannot fail.
-        serde_json::to_string(&self.to_raw()).unwrap_or_default()
+        let content = match &self.content {
+            SignatureContent::Dsse(e) => e.payload.len() / 3 * 4,
+            SignatureContent::Message(_) => 0,
+        };
+        let material: usize = self
+            .tlog_entries
+            .iter()
+            .map(|e| e.canonicalized_body.len() * 2 + 4096)
+            .sum();
+        crate::encoding::to_json_sized(&self.to_raw(), content + material + 8192)
     }
 
     fn to_raw(&self) -> RawBundle<crate::dsse::RawEnvelopeOut<'_>> {

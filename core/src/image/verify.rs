@@ -190,9 +190,7 @@ pub fn verify_image_attestations(
         rejected: Vec::new(),
     };
     let wanted = |envelope: &crate::dsse::Envelope| {
-        let t = crate::intoto::Statement::from_json(&envelope.payload)
-            .map(|s| s.predicate_type)
-            .unwrap_or_default();
+        let t = crate::intoto::peek_predicate_type(&envelope.payload).unwrap_or_default();
         match predicate_type {
             Some(p) => t == p,
             None => t != COSIGN_SIGN_PREDICATE,

@@ -751,9 +751,23 @@ impl Client {
             Vec::new()
         } else {
             let limit = if status >= 400 { 64 * 1024 } else { req.limit.max(1) };
-            match resp.into_body().with_config().limit(limit).read_to_vec() {
-                Ok(b) => b,
-                Err(ureq::Error::BodyExceedsLimit(_)) if status < 400 => return Err(Failure::TooLarge),
+            // Sized from Content-Length when the registry sends it, so a large blob is not reallocated.
+            let mut buf = Vec::with_capacity(
+                content_length
+                    .map(|n: i64| n.clamp(0, limit as i64) as usize)
+                    .unwrap_or(0),
+            );
+            let mut reader = resp.into_body().into_with_config().limit(limit).reader();
+            match std::io::Read::read_to_end(&mut reader, &mut buf) {
+                Ok(_) => buf,
+                Err(e)
+                    if status < 400
+                        && e.get_ref()
+                            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                            .is_some_and(|u| matches!(u, ureq::Error::BodyExceedsLimit(_))) =>
+                {
+                    return Err(Failure::TooLarge);
+                }
                 Err(e) => return Err(Failure::Transport(e.to_string())),
             }
         };
