@@ -652,20 +652,40 @@ impl Client {
             (Some(a), true) => a,
             _ => &self.agent,
         };
-        let mut request = agent.get(url);
-        if let Some(Credential::Basic { username, password }) = self.credential(registry) {
-            let raw = format!("{username}:{password}");
-            request = request.header(
-                "Authorization",
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)),
-            );
-        }
         let transport = |e: ureq::Error| RegistryError::Transport {
             registry: registry.into(),
             what: "token request".into(),
             reason: e.to_string(),
         };
-        let resp = request.call().map_err(transport)?;
+        let resp = match self.credential(registry) {
+            // docker's identity token is an OAuth2 refresh token: exchange it (POST, form-encoded).
+            Some(Credential::IdentityToken(refresh)) => {
+                let (base, query) = url.split_once('?').unwrap_or((url, ""));
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=hsign&refresh_token={}",
+                    urlencode(&refresh)
+                );
+                if !query.is_empty() {
+                    form.push('&');
+                    form.push_str(query);
+                }
+                agent
+                    .post(base)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .send(form.as_bytes())
+                    .map_err(transport)?
+            }
+            Some(Credential::Basic { username, password }) => {
+                let raw = format!("{username}:{password}");
+                let header = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
+                agent
+                    .get(url)
+                    .header("Authorization", header)
+                    .call()
+                    .map_err(transport)?
+            }
+            None => agent.get(url).call().map_err(transport)?,
+        };
         let status = resp.status().as_u16();
         let body = resp
             .into_body()

@@ -298,6 +298,9 @@ fn verify_envelope(
     envelope: &Envelope,
     policy: &Policy,
 ) -> Result<(Option<ArtifactDigest>, Option<Statement>), VerifyError> {
+    if envelope.signatures.is_empty() {
+        return Err(VerifyError::Unsupported("the DSSE envelope has no signature".into()));
+    }
     let mut last_err = hsign_keys::KeyError::SignatureMismatch;
     let verified = envelope
         .signatures

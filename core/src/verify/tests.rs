@@ -180,3 +180,40 @@ fn result_json_keys_are_lower_camel_case() {
     }
     walk(&r.to_json());
 }
+
+#[test]
+fn envelopes_without_signatures_or_in_toto_payloads_are_refused_with_the_reason() {
+    let key = PrivateKey::generate_p256().unwrap();
+    let digest = ArtifactDigest::of(HashAlgorithm::Sha256, b"a");
+    let statement = crate::attestation::statement("a", &digest, "https://example.com/p", b"{}");
+    let mut env = sign::sign_envelope(&key, crate::intoto::PAYLOAD_TYPE, statement).unwrap();
+    let policy = || {
+        Policy::builder(key.public_key())
+            .artifact(digests(b"a"))
+            .without_tlog_unsafe()
+            .build()
+    };
+    Verifier::new()
+        .verify(&SignedEntity::from_envelope(env.clone()), &policy())
+        .unwrap();
+    // Two signatures, one valid: a bare envelope verifies (DSSE allows several); a bundle would refuse it.
+    let mut two = env.clone();
+    two.signatures.push(crate::dsse::EnvelopeSignature {
+        keyid: String::new(),
+        sig: vec![0x30, 0x00],
+    });
+    Verifier::new()
+        .verify(&SignedEntity::from_envelope(two), &policy())
+        .unwrap();
+    env.signatures.clear();
+    let err = Verifier::new()
+        .verify(&SignedEntity::from_envelope(env), &policy())
+        .unwrap_err();
+    assert!(err.to_string().contains("no signature"), "{err}");
+    // Not in-toto: refused when a statement is needed.
+    let other = sign::sign_envelope(&key, "text/plain", b"hello".to_vec()).unwrap();
+    let err = Verifier::new()
+        .verify(&SignedEntity::from_envelope(other), &policy())
+        .unwrap_err();
+    assert!(matches!(err, VerifyError::PayloadType { .. }), "{err}");
+}
