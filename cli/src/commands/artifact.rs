@@ -46,6 +46,15 @@ impl Source {
         Err(CliError::new(Exit::Failure, format!("artifact '{arg}': no such file")))
     }
 
+    /// Interprets the argument of a command that reads the artifact itself (signing): a file or `-`, never a
+    /// bare digest.
+    pub fn resolve_input(arg: &str) -> Result<Self, CliError> {
+        match Self::resolve(arg)? {
+            Self::Digest(_) => Err(CliError::new(Exit::Failure, format!("artifact '{arg}': no such file"))),
+            source => Ok(source),
+        }
+    }
+
     /// A name for messages.
     pub fn name(&self) -> String {
         match self {

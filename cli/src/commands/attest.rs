@@ -12,7 +12,7 @@ use hsign_core::oci::client::ManifestInfo;
 use hsign_core::verify::Artifact;
 
 use super::artifact::Source;
-use super::image::{client, parse_image, run_concurrently, signature_repo};
+use super::image::{client, conclude_batch, parse_image, run_concurrently, signature_repo};
 use crate::args::{AttachSbomArgs, AttestArgs, AttestBlobArgs, VerifyAttestationArgs};
 use crate::error::CliError;
 use crate::exit::Exit;
@@ -159,34 +159,16 @@ pub fn verify_attestation(args: &VerifyAttestationArgs, out: Printer) -> Result<
                 e => CliError::image(&e),
             })
     });
-    let mut first_error: Option<CliError> = None;
-    let mut failed = 0;
-    for (image, result) in images.iter().zip(results) {
-        let checked = result.and_then(|v| match &predicate_policy {
-            Some(p) => super::predicate_policy::check(p, &v, out).map(|()| v),
-            None => Ok(v),
-        });
-        match checked {
-            Ok(v) => report(&v, out),
-            Err(e) => {
-                failed += 1;
-                if images.len() > 1 {
-                    let mut each = CliError::new(e.exit, format!("{image}: {}", e.message));
-                    each.causes = e.causes.clone();
-                    out.error(&each);
-                }
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    match first_error {
-        None => Ok(()),
-        Some(e) if images.len() == 1 => Err(e),
-        Some(e) => Err(CliError::new(
-            e.exit,
-            format!("{failed} of {} images did not verify", images.len()),
-        )),
-    }
+    let checked: Vec<_> = results
+        .into_iter()
+        .map(|r| {
+            r.and_then(|v| match &predicate_policy {
+                Some(p) => super::predicate_policy::check(p, &v, out).map(|()| v),
+                None => Ok(v),
+            })
+        })
+        .collect();
+    conclude_batch(&images, checked, out, |v| report(v, out))
 }
 
 fn report(v: &ImageVerification, out: Printer) {
@@ -207,15 +189,7 @@ fn report(v: &ImageVerification, out: Printer) {
 
 /// `attest-blob`.
 pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> {
-    let source = match Source::resolve(&args.file)? {
-        Source::Digest(_) => {
-            return Err(CliError::new(
-                Exit::Failure,
-                format!("artifact '{}': no such file", args.file),
-            ));
-        }
-        s => s,
-    };
+    let source = Source::resolve_input(&args.file)?;
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
     let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
     let Artifact::Digests(digests) = source.load(&[HashAlgorithm::Sha256], false, out.quiet)? else {

@@ -131,16 +131,26 @@ pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
     if std::env::var_os("HSIGN_TRACE_REQUESTS").is_some() {
         eprintln!("hsign: {} registry requests", client.request_count());
     }
+    conclude_batch(&images, results, out, |v| report_verified(v, out))
+}
+
+/// Reports each image's outcome in argument order; with several images each failure is printed and the
+/// status is that of the first one that failed.
+pub(crate) fn conclude_batch<T>(
+    images: &[ImageRef],
+    results: Vec<Result<T, CliError>>,
+    out: Printer,
+    mut report: impl FnMut(&T),
+) -> Result<(), CliError> {
     let total = images.len();
     let mut failed = 0;
     let mut first_error: Option<CliError> = None;
     for (image, result) in images.iter().zip(results) {
         match result {
-            Ok(v) => report_verified(&v, out),
+            Ok(v) => report(&v),
             Err(e) => {
                 failed += 1;
                 if total > 1 {
-                    // Report each failing image; the summary error below carries the first one's status.
                     let mut each = CliError::new(e.exit, format!("{image}: {}", e.message));
                     each.causes = e.causes.clone();
                     out.error(&each);
@@ -234,12 +244,18 @@ fn report_verified(v: &ImageVerification, out: Printer) {
     }
 }
 
-/// `tree`.
-pub fn tree(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
-    let image = parse_image(&args.image)?;
-    let client = client(args.registry);
+/// Parses `image`, connects to its registry, resolves its digest, and names where its attachments live.
+fn open_image(image: &str, registry: RegistryArgs) -> Result<(Client, ImageRef, ManifestInfo, ImageRef), CliError> {
+    let image = parse_image(image)?;
+    let client = client(registry);
     let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
     let repo = signature_repo(&image)?;
+    Ok((client, image, subject, repo))
+}
+
+/// `tree`.
+pub fn tree(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
+    let (client, image, subject, repo) = open_image(&args.image, args.registry)?;
     let (referrers, source) =
         discover::list_referrers(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
     let mut legacy = Vec::new();
@@ -291,10 +307,7 @@ pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
         DownloadCommand::Sbom(args) => return download_sbom(args, out),
         DownloadCommand::Attestation(args) => return download_attestations(args, out),
     };
-    let image = parse_image(&args.image)?;
-    let client = client(args.registry);
-    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
-    let repo = signature_repo(&image)?;
+    let (client, image, subject, repo) = open_image(&args.image, args.registry)?;
     let bundles = discover::find_bundles(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
     let legacy = discover::find_legacy(
         &client,
@@ -332,10 +345,7 @@ pub fn download(cmd: &DownloadCommand, out: Printer) -> Result<(), CliError> {
 
 /// `download sbom`: the document as attached.
 fn download_sbom(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
-    let image = parse_image(&args.image)?;
-    let client = client(args.registry);
-    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
-    let repo = signature_repo(&image)?;
+    let (client, image, subject, repo) = open_image(&args.image, args.registry)?;
     let layers =
         discover::find_legacy(&client, &repo, &subject.digest, "sbom", None).map_err(|e| CliError::registry(&e))?;
     if layers.is_empty() {
@@ -361,10 +371,7 @@ fn download_sbom(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
 
 /// `download attestation`: every DSSE envelope attached (bundle referrers and `.att` layers), one per line.
 fn download_attestations(args: &ImageArgs, out: Printer) -> Result<(), CliError> {
-    let image = parse_image(&args.image)?;
-    let client = client(args.registry);
-    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
-    let repo = signature_repo(&image)?;
+    let (client, image, subject, repo) = open_image(&args.image, args.registry)?;
     let bundles = discover::find_bundles(&client, &repo, &subject.digest).map_err(|e| CliError::registry(&e))?;
     let mut lines: Vec<String> = bundles
         .bundles
@@ -395,10 +402,7 @@ fn download_attestations(args: &ImageArgs, out: Printer) -> Result<(), CliError>
 
 /// `triangulate`.
 pub fn triangulate(args: &TriangulateArgs, out: Printer) -> Result<(), CliError> {
-    let image = parse_image(&args.image)?;
-    let client = client(args.registry);
-    let subject = image_verify::resolve(&client, &image).map_err(|e| CliError::image(&e))?;
-    let repo = signature_repo(&image)?;
+    let (_, image, subject, repo) = open_image(&args.image, args.registry)?;
     let location = match args.kind {
         AttachmentKind::Signature => format!("{}:{}", repo.name(), image::attachment_tag(&subject.digest, "sig")),
         AttachmentKind::Attestation => format!("{}:{}", repo.name(), image::attachment_tag(&subject.digest, "att")),

@@ -18,15 +18,7 @@ use crate::output::Printer;
 
 /// `sign-blob`.
 pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
-    let source = match Source::resolve(&args.file)? {
-        Source::Digest(_) => {
-            return Err(CliError::new(
-                Exit::Failure,
-                format!("artifact '{}': no such file", args.file),
-            ));
-        }
-        s => s,
-    };
+    let source = Source::resolve_input(&args.file)?;
     let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
     let hash = key.signing_hash();
     let artifact = source.load(&[hash.unwrap_or(HashAlgorithm::Sha256)], hash.is_none(), out.quiet)?;

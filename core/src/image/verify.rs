@@ -125,8 +125,6 @@ pub fn verify_image(
         });
         record(&mut out, source, checked);
     }
-    out.rejected
-        .extend(unreadable.iter().map(|u| ("referrer".to_string(), u.clone())));
     if out.verified.is_empty() {
         let layers = discover::find_legacy(
             client,
@@ -149,24 +147,7 @@ pub fn verify_image(
             record(&mut out, source, checked);
         }
     }
-    if !out.verified.is_empty() {
-        return Ok(out);
-    }
-    if !unreadable.is_empty() {
-        return Err(ImageError::Unreadable {
-            image: image.to_string(),
-            notes: unreadable,
-        });
-    }
-    if !seen {
-        return Err(ImageError::NoSignatures {
-            image: image.to_string(),
-        });
-    }
-    Err(ImageError::NoneVerified {
-        image: image.to_string(),
-        rejected: out.rejected,
-    })
+    conclude(out, unreadable, seen)
 }
 
 /// Verifies the attestations of `image`: DSSE bundles among its referrers and DSSE layers of its `.att` tag,
@@ -235,25 +216,29 @@ pub fn verify_image_attestations(
         let checked = verifier.verify(&entity, &p.build()).map_err(|e| describe(&e));
         record(&mut out, source, checked);
     }
+    conclude(out, unreadable, seen)
+}
+
+/// The verdict once every candidate was tried: verified if any verified (unreadable entries still reported);
+/// else unreadable entries make it a registry failure (never "unsigned"); else "none found" or "none matched".
+fn conclude(mut out: ImageVerification, unreadable: Vec<String>, seen: bool) -> Result<ImageVerification, ImageError> {
+    let image = out.image.to_string();
     if !out.verified.is_empty() {
-        // Entries that could not be read are still reported alongside.
         out.rejected
             .extend(unreadable.into_iter().map(|u| ("referrer".to_string(), u)));
         return Ok(out);
     }
     if !unreadable.is_empty() {
         return Err(ImageError::Unreadable {
-            image: image.to_string(),
+            image,
             notes: unreadable,
         });
     }
     if !seen {
-        return Err(ImageError::NoSignatures {
-            image: image.to_string(),
-        });
+        return Err(ImageError::NoSignatures { image });
     }
     Err(ImageError::NoneVerified {
-        image: image.to_string(),
+        image,
         rejected: out.rejected,
     })
 }

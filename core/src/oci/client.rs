@@ -110,6 +110,7 @@ impl Method {
     }
 }
 
+/// One request: built with [`Request::new`] and the setters, sent with `Client::send`.
 struct Request<'a> {
     method: Method,
     registry: &'a str,
@@ -132,6 +133,51 @@ enum Failure {
     TooLarge,
     /// Final: plain HTTP was needed but not allowed.
     Refused,
+}
+
+impl<'a> Request<'a> {
+    /// A request for `target` in `image`'s repository, described as `what` in errors. Reads, no body, no limit.
+    fn new(method: Method, image: &'a ImageRef, target: String, what: String) -> Self {
+        Self {
+            method,
+            registry: &image.registry,
+            repository: &image.repository,
+            target,
+            accept: None,
+            content_type: None,
+            body: None,
+            push: false,
+            limit: 0,
+            what,
+        }
+    }
+
+    fn accept(mut self, accept: &'a str) -> Self {
+        self.accept = Some(accept);
+        self
+    }
+
+    fn content_type(mut self, content_type: &'a str) -> Self {
+        self.content_type = Some(content_type);
+        self
+    }
+
+    fn body(mut self, body: &'a [u8]) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Needs push access (the bearer token's scope).
+    fn push(mut self) -> Self {
+        self.push = true;
+        self
+    }
+
+    /// The most body bytes read from the response.
+    fn limit(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
+    }
 }
 
 struct Response {
@@ -182,18 +228,15 @@ impl Client {
     /// HEAD of a manifest; `None` when the registry says it does not exist.
     pub fn head_manifest(&self, image: &ImageRef, reference: &str) -> Result<Option<ManifestInfo>, RegistryError> {
         let what = format!("manifest {}@{reference}", image.repository);
-        let r = self.send(Request {
-            method: Method::Head,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/manifests/{reference}", image.repository),
-            accept: Some(manifest::ACCEPT_ALL),
-            content_type: None,
-            body: None,
-            push: false,
-            limit: 0,
-            what: what.clone(),
-        })?;
+        let r = self.send(
+            Request::new(
+                Method::Head,
+                image,
+                format!("/v2/{}/manifests/{reference}", image.repository),
+                what.clone(),
+            )
+            .accept(manifest::ACCEPT_ALL),
+        )?;
         match r.status {
             200 => {
                 let digest = match r.docker_digest {
@@ -245,18 +288,16 @@ impl Client {
         accept: &str,
     ) -> Result<Option<FetchedManifest>, RegistryError> {
         let what = format!("manifest {}:{reference}", image.repository);
-        let r = self.send(Request {
-            method: Method::Get,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/manifests/{reference}", image.repository),
-            accept: Some(accept),
-            content_type: None,
-            body: None,
-            push: false,
-            limit: MAX_MANIFEST_BYTES,
-            what: what.clone(),
-        })?;
+        let r = self.send(
+            Request::new(
+                Method::Get,
+                image,
+                format!("/v2/{}/manifests/{reference}", image.repository),
+                what.clone(),
+            )
+            .accept(accept)
+            .limit(MAX_MANIFEST_BYTES),
+        )?;
         match r.status {
             200 => {}
             404 => return Ok(None),
@@ -300,18 +341,18 @@ impl Client {
         bytes: &[u8],
     ) -> Result<String, RegistryError> {
         let what = format!("manifest {}:{reference}", image.repository);
-        let r = self.send(Request {
-            method: Method::Put,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/manifests/{reference}", image.repository),
-            accept: None,
-            content_type: Some(media_type),
-            body: Some(bytes),
-            push: true,
-            limit: 64 * 1024,
-            what: what.clone(),
-        })?;
+        let r = self.send(
+            Request::new(
+                Method::Put,
+                image,
+                format!("/v2/{}/manifests/{reference}", image.repository),
+                what.clone(),
+            )
+            .content_type(media_type)
+            .body(bytes)
+            .push()
+            .limit(64 * 1024),
+        )?;
         match r.status {
             200..=202 => Ok(sha256_digest(bytes)),
             s => Err(self.status_error(&image.registry, Method::Put, &what, s, &r.body)),
@@ -321,18 +362,15 @@ impl Client {
     /// GET of a blob, with its digest checked and its size bounded by `limit`.
     pub fn get_blob(&self, image: &ImageRef, digest: &str, limit: u64) -> Result<Vec<u8>, RegistryError> {
         let what = format!("blob {}@{digest}", image.repository);
-        let r = self.send(Request {
-            method: Method::Get,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/blobs/{digest}", image.repository),
-            accept: None,
-            content_type: None,
-            body: None,
-            push: false,
-            limit: limit.min(MAX_DOCUMENT_BYTES),
-            what: what.clone(),
-        })?;
+        let r = self.send(
+            Request::new(
+                Method::Get,
+                image,
+                format!("/v2/{}/blobs/{digest}", image.repository),
+                what.clone(),
+            )
+            .limit(limit.min(MAX_DOCUMENT_BYTES)),
+        )?;
         if r.status != 200 {
             return Err(self.status_error(&image.registry, Method::Get, &what, r.status, &r.body));
         }
@@ -344,33 +382,29 @@ impl Client {
     pub fn put_blob(&self, image: &ImageRef, bytes: &[u8]) -> Result<String, RegistryError> {
         let digest = sha256_digest(bytes);
         let what = format!("blob {}@{digest}", image.repository);
-        let head = self.send(Request {
-            method: Method::Head,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/blobs/{digest}", image.repository),
-            accept: None,
-            content_type: None,
-            body: None,
-            push: true,
-            limit: 0,
-            what: what.clone(),
-        })?;
+        let head = self.send(
+            Request::new(
+                Method::Head,
+                image,
+                format!("/v2/{}/blobs/{digest}", image.repository),
+                what.clone(),
+            )
+            .push(),
+        )?;
         if head.status == 200 {
             return Ok(digest);
         }
-        let start = self.send(Request {
-            method: Method::Post,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/blobs/uploads/", image.repository),
-            accept: None,
-            content_type: None,
-            body: Some(&[]),
-            push: true,
-            limit: 64 * 1024,
-            what: format!("upload of {what}"),
-        })?;
+        let start = self.send(
+            Request::new(
+                Method::Post,
+                image,
+                format!("/v2/{}/blobs/uploads/", image.repository),
+                format!("upload of {what}"),
+            )
+            .body(&[])
+            .push()
+            .limit(64 * 1024),
+        )?;
         if start.status != 202 {
             return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
         }
@@ -380,18 +414,18 @@ impl Client {
             reason: "upload started without a Location header".into(),
         })?;
         let sep = if location.contains('?') { '&' } else { '?' };
-        let put = self.send(Request {
-            method: Method::Put,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("{location}{sep}digest={digest}"),
-            accept: None,
-            content_type: Some("application/octet-stream"),
-            body: Some(bytes),
-            push: true,
-            limit: 64 * 1024,
-            what: what.clone(),
-        })?;
+        let put = self.send(
+            Request::new(
+                Method::Put,
+                image,
+                format!("{location}{sep}digest={digest}"),
+                what.clone(),
+            )
+            .content_type("application/octet-stream")
+            .body(bytes)
+            .push()
+            .limit(64 * 1024),
+        )?;
         match put.status {
             201 | 204 => Ok(digest),
             s => Err(self.status_error(&image.registry, Method::Put, &what, s, &put.body)),
@@ -405,18 +439,16 @@ impl Client {
             return Ok(None);
         }
         let what = format!("referrers of {}@{digest}", image.repository);
-        let r = self.send(Request {
-            method: Method::Get,
-            registry: &image.registry,
-            repository: &image.repository,
-            target: format!("/v2/{}/referrers/{digest}", image.repository),
-            accept: Some(OCI_INDEX),
-            content_type: None,
-            body: None,
-            push: false,
-            limit: MAX_MANIFEST_BYTES,
-            what: what.clone(),
-        })?;
+        let r = self.send(
+            Request::new(
+                Method::Get,
+                image,
+                format!("/v2/{}/referrers/{digest}", image.repository),
+                what.clone(),
+            )
+            .accept(OCI_INDEX)
+            .limit(MAX_MANIFEST_BYTES),
+        )?;
         match r.status {
             200 if r.content_type.starts_with(OCI_INDEX) => {
                 let malformed = |reason: String| RegistryError::Malformed {
@@ -433,18 +465,11 @@ impl Client {
                     if pages > MAX_REFERRER_PAGES {
                         return Err(malformed(format!("more than {MAX_REFERRER_PAGES} pages of referrers")));
                     }
-                    let page = self.send(Request {
-                        method: Method::Get,
-                        registry: &image.registry,
-                        repository: &image.repository,
-                        target,
-                        accept: Some(OCI_INDEX),
-                        content_type: None,
-                        body: None,
-                        push: false,
-                        limit: MAX_MANIFEST_BYTES,
-                        what: what.clone(),
-                    })?;
+                    let page = self.send(
+                        Request::new(Method::Get, image, target, what.clone())
+                            .accept(OCI_INDEX)
+                            .limit(MAX_MANIFEST_BYTES),
+                    )?;
                     if page.status != 200 {
                         return Err(self.status_error(&image.registry, Method::Get, &what, page.status, &page.body));
                     }
