@@ -87,12 +87,8 @@ pub struct AttestArgs {
     /// With --legacy: replace earlier attestations of the same predicate type.
     #[arg(long)]
     pub replace: bool,
-    /// Write cosign's legacy format: a DSSE layer in the `sha256-<hex>.att` tag.
-    #[arg(long, conflicts_with = "new_bundle_format")]
-    pub legacy: bool,
-    /// cosign's spelling: `--new-bundle-format=false` is `--legacy`.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub new_bundle_format: Option<bool>,
+    #[command(flatten)]
+    pub format: FormatArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to attest.
@@ -168,6 +164,24 @@ pub struct AttachSbomArgs {
     pub image: String,
 }
 
+/// Which of cosign's storage formats to write.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct FormatArgs {
+    /// Write cosign's legacy format (`.sig`/`.att` tags) instead of a bundle referrer.
+    #[arg(long, conflicts_with = "new_bundle_format")]
+    pub legacy: bool,
+    /// cosign's spelling: `--new-bundle-format=false` is `--legacy`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub new_bundle_format: Option<bool>,
+}
+
+impl FormatArgs {
+    /// True when the legacy format was asked for, in either spelling.
+    pub fn is_legacy(&self) -> bool {
+        self.legacy || self.new_bundle_format == Some(false)
+    }
+}
+
 /// Registry access flags.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct RegistryArgs {
@@ -191,12 +205,8 @@ pub struct SignArgs {
     /// For an image index, also sign every platform manifest it lists.
     #[arg(short, long)]
     pub recursive: bool,
-    /// Write cosign's legacy format: a simple-signing layer in the `sha256-<hex>.sig` tag.
-    #[arg(long, conflicts_with = "new_bundle_format")]
-    pub legacy: bool,
-    /// cosign's spelling: `--new-bundle-format=false` is `--legacy`.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub new_bundle_format: Option<bool>,
+    #[command(flatten)]
+    pub format: FormatArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to sign (`registry/repository:tag` or `@sha256:...`).
@@ -437,7 +447,8 @@ mod tests {
         .unwrap();
         let Command::Sign(a) = cli.command else { panic!() };
         assert_eq!(a.annotations, ["a=b", "c=d"]);
-        assert_eq!(a.new_bundle_format, Some(false));
+        assert_eq!(a.format.new_bundle_format, Some(false));
+        assert!(a.format.is_legacy());
         assert!(parse(&["sign", "--key", "k", "--legacy", "--new-bundle-format", "r/x"]).is_err());
         assert!(parse(&["sign", "--key", "k"]).is_err());
     }

@@ -20,17 +20,7 @@ fn keys() -> tempfile::TempDir {
     dir
 }
 
-fn sign(dir: &std::path::Path, args: &[&str]) -> Output {
-    let mut all = vec!["sign", "--key", "cosign.key", H];
-    all.extend_from_slice(args);
-    hsign(&all).cwd(dir).password("pw").run()
-}
-
-fn verify(dir: &std::path::Path, args: &[&str]) -> Output {
-    let mut all = vec!["verify", "--key", "cosign.pub", H, "--insecure-ignore-tlog"];
-    all.extend_from_slice(args);
-    hsign(&all).cwd(dir).run()
-}
+use hsign_e2e::{sign_image as sign, verify_image as verify};
 
 #[test]
 fn bundle_signature_round_trip_writes_cosigns_referrer_and_fallback_index() {

@@ -155,6 +155,26 @@ pub fn hsign(args: &[&str]) -> Cmd {
     Cmd::new(hsign_bin(), args)
 }
 
+/// `hsign sign --key cosign.key --allow-http-registry ARGS` in `dir` (key password `pw`).
+pub fn sign_image(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["sign", "--key", "cosign.key", "--allow-http-registry"];
+    all.extend_from_slice(args);
+    hsign(&all).cwd(dir).password("pw").run()
+}
+
+/// `hsign verify --key cosign.pub --allow-http-registry --insecure-ignore-tlog ARGS` in `dir`.
+pub fn verify_image(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "verify",
+        "--key",
+        "cosign.pub",
+        "--allow-http-registry",
+        "--insecure-ignore-tlog",
+    ];
+    all.extend_from_slice(args);
+    hsign(&all).cwd(dir).run()
+}
+
 /// The sigstore-js peer scripts (tests/peers/node), installed by `scripts/test.sh`.
 pub fn node_peer(script: &str) -> PathBuf {
     let dir = std::env::var_os("HSIGN_NODE_PEER_DIR")

@@ -41,7 +41,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         .iter()
         .map(|s| parse_image(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let legacy = args.legacy || args.new_bundle_format == Some(false);
+    let legacy = args.format.is_legacy();
     if args.replace && !legacy {
         return Err(CliError::usage(
             "--replace applies to the legacy .att format: add --legacy",

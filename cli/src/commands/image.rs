@@ -63,7 +63,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
         .map(|s| parse_image(s))
         .collect::<Result<Vec<_>, _>>()?;
     let annotations = parse_annotations(&args.annotations)?;
-    let format = if args.legacy || args.new_bundle_format == Some(false) {
+    let format = if args.format.is_legacy() {
         image_sign::Format::Legacy
     } else {
         image_sign::Format::Bundle

@@ -51,6 +51,17 @@ pub struct ImageVerification {
     pub rejected: Vec<(String, String)>,
 }
 
+impl ImageVerification {
+    fn new(image: &ImageRef, subject: &ManifestInfo) -> Self {
+        Self {
+            image: image.clone(),
+            subject: subject.clone(),
+            verified: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
 /// Why an image did not verify.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -103,12 +114,7 @@ pub fn verify_image(
 ) -> Result<ImageVerification, ImageError> {
     let digest = image_digest(image, subject)?;
     let verifier = Verifier::new();
-    let mut out = ImageVerification {
-        image: image.clone(),
-        subject: subject.clone(),
-        verified: Vec::new(),
-        rejected: Vec::new(),
-    };
+    let mut out = ImageVerification::new(image, subject);
     let Attachments {
         bundles, unreadable, ..
     } = discover::find_bundles(client, sig_repo, &subject.digest)?;
@@ -164,12 +170,7 @@ pub fn verify_image_attestations(
 ) -> Result<ImageVerification, ImageError> {
     let digest = image_digest(image, subject)?;
     let verifier = Verifier::new();
-    let mut out = ImageVerification {
-        image: image.clone(),
-        subject: subject.clone(),
-        verified: Vec::new(),
-        rejected: Vec::new(),
-    };
+    let mut out = ImageVerification::new(image, subject);
     let wanted = |envelope: &crate::dsse::Envelope| {
         let t = crate::intoto::peek_predicate_type(&envelope.payload).unwrap_or_default();
         match predicate_type {
