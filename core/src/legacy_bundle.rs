@@ -110,6 +110,19 @@ impl RekorBundle {
         Self::from_raw(raw, "")
     }
 
+    /// The JSON cosign writes into the `dev.sigstore.cosign/bundle` annotation, in Go's field order:
+    /// `{"SignedEntryTimestamp":..,"Payload":{"body":..,"integratedTime":..,"logIndex":..,"logID":..}}`.
+    pub fn to_json(&self) -> String {
+        format!(
+            r#"{{"SignedEntryTimestamp":"{}","Payload":{{"body":"{}","integratedTime":{},"logIndex":{},"logID":"{}"}}}}"#,
+            crate::encoding::to_b64(&self.signed_entry_timestamp),
+            crate::encoding::to_b64(&self.body),
+            self.integrated_time,
+            self.log_index,
+            crate::encoding::hex(&self.log_id)
+        )
+    }
+
     fn from_raw(r: RawRekorBundle, prefix: &str) -> Result<Self, FormatError> {
         let f = |n: &str| format!("{prefix}{n}");
         let p = r.payload;

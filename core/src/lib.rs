@@ -23,9 +23,13 @@ pub mod legacy_bundle;
 pub mod limits;
 pub mod oci;
 pub mod predicate_policy;
+pub mod rfc3339;
 pub mod sign;
 pub mod simple_signing;
+pub mod tlog;
+pub mod trust;
 pub mod verify;
+pub mod x509;
 
 pub use digest::ArtifactDigest;
 pub use error::FormatError;

@@ -1,8 +1,8 @@
 //! cosign's OCI attestation bundle (tests/data/vectors/bundles/cosign/oci-attestation.sigstore.json): a v0.3
 //! bundle written by `cosign attest --new-bundle-format`, keyless. What can be checked before certificate-chain
 //! and transparency-log verification exist: the DSSE signature with the leaf certificate's key, the subject
-//! digest (the go-containerregistry empty image), and the predicate type. Chain, identity and log are the
-//! keyless work's to add; until then, the same bundle must not pass a verification that requires the log.
+//! digest (the go-containerregistry empty image), and the predicate type. Its log entry (SET, inclusion
+//! proof, checkpoint) verifies with the embedded public-good root. Chain and identity are the keyless work's.
 
 use der::{Decode as _, Encode as _};
 use hsign_core::ArtifactDigest;
@@ -71,15 +71,29 @@ fn another_image_digest_or_predicate_type_fails() {
 }
 
 #[test]
-fn without_the_log_check_skipped_it_does_not_verify_yet() {
+fn its_log_entry_verifies_with_the_public_good_root() {
     let b = bundle();
     let key = leaf_key(&b);
     let p = Policy::builder(key)
         .artifact(Artifact::Digests(vec![ArtifactDigest::parse(SUBJECT).unwrap()]))
         .build();
-    // Fails closed until transparency-log verification exists.
-    assert!(matches!(
-        Verifier::new().verify(&SignedEntity::from_bundle(b), &p),
-        Err(VerifyError::TlogUnsupported)
-    ));
+    let r = Verifier::new()
+        .verify(&SignedEntity::from_bundle(b.clone()), &p)
+        .unwrap();
+    let hsign_core::verify::TlogOutcome::Verified(entries) = r.tlog() else {
+        panic!("the log was not checked")
+    };
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].log_url, "https://rekor.sigstore.dev");
+    assert!(entries[0].set_verified && entries[0].proof_verified);
+    // One flipped bit in the SET: refused, and the error names the SET.
+    let mut tampered = b;
+    tampered.tlog_entries[0].inclusion_promise.as_mut().unwrap()[20] ^= 1;
+    let err = Verifier::new()
+        .verify(&SignedEntity::from_bundle(tampered), &p)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("signed entry timestamp (SET) check failed"),
+        "{err}"
+    );
 }

@@ -359,7 +359,7 @@ fn containers_image_valid_with_tag_keeps_its_signed_optional_fields() {
 }
 
 #[test]
-fn containers_image_key_rekor_valid_passes_with_cosign2_when_tlog_skipped() {
+fn containers_image_key_rekor_valid_passes_with_cosign2_and_its_set() {
     let c = case("oci/containers-image/dir-img-cosign-key-rekor-valid");
     assert!(expected(&c).starts_with("pass"));
     assert!(field(&c, "key").ends_with("/cosign2.pub"));
@@ -373,13 +373,47 @@ fn containers_image_key_rekor_valid_passes_with_cosign2_when_tlog_skipped() {
     let outcomes = verify_dir(dir, &cosign_pub());
     assert!(!image_passes(&outcomes), "cosign.pub must not verify: {outcomes:?}");
 
-    // Requiring the log: no Rekor key is trusted by `Verifier::new()`, so this must fail closed.
+    // Requiring the log: the SET verifies with the public-good Rekor key embedded in hsign.
     let digest = dir_digest(dir).unwrap();
     let entity = legacy_entity(&layers[0].payload, &layers[0].annotations).unwrap();
     let strict = Policy::builder(case_key(&c))
         .artifact(Artifact::Digests(vec![digest]))
         .build();
-    assert!(Verifier::new().verify(&entity, &strict).is_err());
+    let r = Verifier::new().verify(&entity, &strict).unwrap();
+    assert!(matches!(r.tlog(), hsign_core::verify::TlogOutcome::Verified(e) if e[0].set_verified));
+
+    // With cosign.pub as the only trusted log key (the case's negative variant): the log is unknown.
+    let pem = read("oci/containers-image-fixtures/cosign.pub");
+    let wrong = hsign_core::trust::TrustedRoot::from_rekor_public_key(&pem, "https://rekor.example").unwrap();
+    let err = Verifier::with_trusted_root(wrong).verify(&entity, &strict).unwrap_err();
+    assert!(err.to_string().contains("unknown transparency log"), "{err}");
+
+    // One flipped bit in the SET, in the logged body, or in the log index: refused, naming the check.
+    for (field, what) in [("SignedEntryTimestamp", "SET"), ("body", "SET"), ("logIndex", "SET")] {
+        let mut annotations = layers[0].annotations.clone();
+        let mut bundle: Value = serde_json::from_str(&annotations[BUNDLE_ANNOTATION]).unwrap();
+        let slot = if field == "SignedEntryTimestamp" {
+            &mut bundle[field]
+        } else {
+            &mut bundle["Payload"][field]
+        };
+        *slot = match slot {
+            Value::String(s) => {
+                let mut raw = STANDARD.decode(s.as_bytes()).unwrap();
+                let n = raw.len() / 2;
+                raw[n] ^= 1;
+                Value::String(STANDARD.encode(raw))
+            }
+            Value::Number(n) => Value::from(n.as_i64().unwrap() + 1),
+            _ => unreachable!(),
+        };
+        annotations.insert(BUNDLE_ANNOTATION.to_string(), bundle.to_string());
+        let Ok(entity) = legacy_entity(&layers[0].payload, &annotations) else {
+            continue;
+        };
+        let err = Verifier::new().verify(&entity, &strict).unwrap_err().to_string();
+        assert!(err.contains(what) || err.contains("log entry body"), "{field}: {err}");
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::encoding::to_b64;
 use crate::intoto::{COSIGN_SIGN_PREDICATE, PAYLOAD_TYPE, STATEMENT_V1};
 use crate::oci::client::ManifestInfo;
 use crate::oci::{Client, ImageRef};
+use crate::tlog::upload::{UploadError, Uploader};
 use crate::{sign, simple_signing};
 use hsign_keys::{KeyError, Signer};
 
@@ -31,6 +32,9 @@ pub enum SignError {
     /// The signature could not be stored.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The signature could not be recorded in the transparency log (nothing was stored).
+    #[error("transparency log upload failed: {0}")]
+    Log(#[from] UploadError),
 }
 
 /// Where a signature was written.
@@ -58,6 +62,8 @@ pub struct SignRequest<'a> {
     pub created: &'a str,
     /// Read-modify-write behaviour.
     pub policy: WritePolicy,
+    /// The transparency log to record the signature in (`None`: not recorded).
+    pub log: Option<&'a Uploader>,
 }
 
 /// Signs `req.image` and stores the signature in `req.sig_repo`.
@@ -70,15 +76,22 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         format,
         created,
         policy,
+        log,
     } = *req;
     match format {
         Format::Legacy => {
             let payload = simple_signing::build(&image.name(), &subject.digest, annotations);
             let signature = signer.sign_message(&payload)?;
+            let mut annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]);
+            if let Some(log) = log {
+                let digest = crate::ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha256, &payload);
+                let entry = log.digest_signature(&digest, &signature, &signer.public_key())?;
+                annotations.extend(rekor_annotation(&entry));
+            }
             let layer = LegacyLayer {
                 media_type: simple_signing::MEDIA_TYPE,
                 bytes: &payload,
-                annotations: BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]),
+                annotations,
                 keep: store::Keep::All,
             };
             store::append_legacy_layer(client, sig_repo, &subject.digest, "sig", layer, policy)?;
@@ -90,7 +103,9 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         Format::Bundle => {
             let statement = statement(&subject.digest, annotations);
             let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
-            let bundle = sign::envelope_bundle(signer, envelope);
+            let entry = log.map(|l| l.envelope(&envelope, &signer.public_key())).transpose()?;
+            let mut bundle = sign::envelope_bundle(signer, envelope);
+            bundle.tlog_entries.extend(entry);
             let digest = store::write_bundle_referrer(
                 client,
                 sig_repo,
@@ -106,6 +121,11 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
             })
         }
     }
+}
+
+/// The `dev.sigstore.cosign/bundle` annotation for a logged entry, as cosign writes it.
+fn rekor_annotation(entry: &crate::bundle::TlogEntry) -> Option<(String, String)> {
+    crate::tlog::entry::rekor_bundle(entry).map(|b| (super::BUNDLE_ANNOTATION.to_string(), b.to_json()))
 }
 
 /// The in-toto statement cosign v3 signs for an image: subject = the image digest (with the `-a`
@@ -135,25 +155,9 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
-/// Unix seconds as RFC 3339 UTC.
+/// Unix seconds as RFC 3339 UTC (`2022-11-25T07:37:13Z`); see [`crate::rfc3339::format`].
 pub fn rfc3339(secs: u64) -> String {
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::rfc3339::format_u64(secs)
 }
 
 #[cfg(test)]
@@ -189,9 +193,14 @@ pub fn attest_image(
     format: AttestFormat,
 ) -> Result<Written, SignError> {
     let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
+    let entry = req
+        .log
+        .map(|l| l.envelope(&envelope, &signer.public_key()))
+        .transpose()?;
     match format {
         AttestFormat::Bundle => {
-            let bundle = sign::envelope_bundle(signer, envelope);
+            let mut bundle = sign::envelope_bundle(signer, envelope);
+            bundle.tlog_entries.extend(entry);
             let digest = store::write_bundle_referrer(
                 client,
                 req.sig_repo,
@@ -208,16 +217,20 @@ pub fn attest_image(
         }
         AttestFormat::Legacy { replace } => {
             let json = envelope.to_json();
+            let mut annotations = BTreeMap::from([
+                (SIGNATURE_ANNOTATION.to_string(), String::new()),
+                (
+                    super::PREDICATE_TYPE_LAYER_ANNOTATION.to_string(),
+                    predicate_type.to_string(),
+                ),
+            ]);
+            if let Some(entry) = &entry {
+                annotations.extend(rekor_annotation(entry));
+            }
             let layer = LegacyLayer {
                 media_type: super::DSSE_MEDIA_TYPE,
                 bytes: json.as_bytes(),
-                annotations: BTreeMap::from([
-                    (SIGNATURE_ANNOTATION.to_string(), String::new()),
-                    (
-                        super::PREDICATE_TYPE_LAYER_ANNOTATION.to_string(),
-                        predicate_type.to_string(),
-                    ),
-                ]),
+                annotations,
                 keep: if replace {
                     store::Keep::AllExcept {
                         key: super::PREDICATE_TYPE_LAYER_ANNOTATION.into(),

@@ -14,6 +14,7 @@ use crate::intoto::COSIGN_SIGN_PREDICATE;
 use crate::legacy_bundle::RekorBundle;
 use crate::oci::client::ManifestInfo;
 use crate::oci::{Client, ImageRef, RegistryError};
+use crate::tlog::client::RekorClient;
 use crate::verify::{Artifact, Policy, SignedEntity, VerificationResult, Verifier, VerifyError};
 use crate::{ArtifactDigest, simple_signing};
 use hsign_keys::{PublicKey, pem};
@@ -27,6 +28,10 @@ pub struct ImagePolicy {
     pub annotations: BTreeMap<String, String>,
     /// Skip the transparency log (unsafe).
     pub skip_tlog: bool,
+    /// The verifier (trusted material).
+    pub verifier: Verifier,
+    /// Where to look up legacy signatures that carry no log bundle (`None`: offline, they fail).
+    pub log_lookup: Option<RekorClient>,
 }
 
 /// One verified signature of an image.
@@ -113,7 +118,7 @@ pub fn verify_image(
     policy: &ImagePolicy,
 ) -> Result<ImageVerification, ImageError> {
     let digest = image_digest(image, subject)?;
-    let verifier = Verifier::new();
+    let verifier = &policy.verifier;
     let mut out = ImageVerification::new(image, subject);
     let Attachments {
         bundles, unreadable, ..
@@ -146,7 +151,8 @@ pub fn verify_image(
                 super::attachment_tag(&subject.digest, "sig"),
                 l.layer_digest
             );
-            let checked = legacy_entity(&l.bytes, &l.annotations).and_then(|entity| {
+            let checked = legacy_entity(&l.bytes, &l.annotations).and_then(|mut entity| {
+                look_up_log(policy, &mut entity)?;
                 let p = base_policy(policy, &digest).build();
                 verifier.verify(&entity, &p).map_err(|e| describe(&e))
             });
@@ -169,7 +175,7 @@ pub fn verify_image_attestations(
     predicate_type: Option<&str>,
 ) -> Result<ImageVerification, ImageError> {
     let digest = image_digest(image, subject)?;
-    let verifier = Verifier::new();
+    let verifier = &policy.verifier;
     let mut out = ImageVerification::new(image, subject);
     let wanted = |envelope: &crate::dsse::Envelope| {
         let t = crate::intoto::peek_predicate_type(&envelope.payload).unwrap_or_default();
@@ -203,7 +209,24 @@ pub fn verify_image_attestations(
             l.layer_digest
         );
         match crate::dsse::Envelope::from_json(&l.bytes) {
-            Ok(env) if wanted(&env) => candidates.push((source, SignedEntity::from_envelope(env))),
+            Ok(env) if wanted(&env) => {
+                let rekor = match l.annotations.get(BUNDLE_ANNOTATION).filter(|b| !b.is_empty()) {
+                    Some(b) => match RekorBundle::from_json(b.as_bytes()) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            out.rejected.push((source, e.to_string()));
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                let mut entity = SignedEntity::from_envelope(env).with_rekor_bundle(rekor);
+                if let Err(e) = look_up_log(policy, &mut entity) {
+                    out.rejected.push((source, e));
+                    continue;
+                }
+                candidates.push((source, entity));
+            }
             Ok(_) => {}
             Err(e) => out.rejected.push((source, e.to_string())),
         }
@@ -262,6 +285,31 @@ fn base_policy(policy: &ImagePolicy, digest: &ArtifactDigest) -> crate::verify::
         p = p.without_tlog_unsafe();
     }
     p
+}
+
+/// For a legacy signature without a log bundle, when the log is required: look it up in the log (as cosign
+/// does with `POST /api/v1/log/entries/retrieve`) and attach what is found; the verifier then checks it like
+/// any embedded entry. Without a lookup log (offline) nothing is attached and verification fails closed.
+fn look_up_log(policy: &ImagePolicy, entity: &mut SignedEntity) -> Result<(), String> {
+    if policy.skip_tlog || entity.has_log_evidence() {
+        return Ok(());
+    }
+    let Some(client) = &policy.log_lookup else {
+        return Ok(());
+    };
+    let Some(proposed) = entity.proposed_log_entry(&policy.key) else {
+        return Ok(());
+    };
+    let found = client
+        .retrieve(&[proposed])
+        .map_err(|e| format!("transparency log lookup failed: {e}"))?;
+    let mut entries = Vec::new();
+    for api in found {
+        api.check_uuid().map_err(|e| format!("transparency log lookup: {e}"))?;
+        entries.push(api.entry);
+    }
+    entity.add_log_entries(entries);
+    Ok(())
 }
 
 fn describe(e: &VerifyError) -> String {

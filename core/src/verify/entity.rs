@@ -148,6 +148,37 @@ impl SignedEntity {
         }
     }
 
+    /// Adds a Rekor bundle (the `dev.sigstore.cosign/bundle` annotation of a `.att` layer) as log evidence.
+    pub fn with_rekor_bundle(mut self, bundle: Option<RekorBundle>) -> Self {
+        self.log_evidence.extend(bundle.map(LogEvidence::RekorBundle));
+        self
+    }
+
+    /// True when the signature carries log entries of its own.
+    pub fn has_log_evidence(&self) -> bool {
+        !self.log_evidence.is_empty()
+    }
+
+    /// Adds log entries found by looking the signature up in the log.
+    pub fn add_log_entries(&mut self, entries: Vec<TlogEntry>) {
+        self.log_evidence.extend(entries.into_iter().map(LogEvidence::Entry));
+    }
+
+    /// The proposed log entry a log holds for this signature by `key`, to look it up: hashedrekord over the
+    /// simple-signing payload's SHA-256, or dsse for an envelope. `None` for message signatures (their digest
+    /// is the artifact's, which the entity does not hold).
+    pub fn proposed_log_entry(&self, key: &PublicKey) -> Option<serde_json::Value> {
+        match &self.content {
+            Content::SimpleSigning { payload, signature } => Some(crate::tlog::body::proposed_hashedrekord(
+                &ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha256, payload),
+                signature,
+                &key.to_pem(),
+            )),
+            Content::Dsse(envelope) => Some(crate::tlog::body::proposed_dsse(&envelope.to_json(), &[key.to_pem()])),
+            Content::Message { .. } => None,
+        }
+    }
+
     /// A short name of the format this came from (a bundle media type, or a description).
     pub fn format(&self) -> &str {
         &self.format

@@ -70,9 +70,9 @@ pub enum VerifyError {
     /// The transparency log is required, but the signature has no entry.
     #[error("no transparency log entry, and the policy requires one")]
     TlogMissing,
-    /// The signature carries transparency-log entries, which this version cannot verify yet.
-    #[error("the signature carries a transparency log entry, which this version of hsign cannot verify yet")]
-    TlogUnsupported,
+    /// A transparency-log entry failed a check (which one is in the error).
+    #[error("transparency log: {0}")]
+    Tlog(#[source] crate::tlog::TlogError),
     /// The signature's key material cannot be used with this policy.
     #[error("{0}")]
     Unsupported(String),

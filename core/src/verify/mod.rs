@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 use crate::ArtifactDigest;
 use crate::dsse::Envelope;
 use crate::intoto::{self, Statement};
+use crate::tlog::body::{ParsedBody, Signer as BodySigner};
+use crate::tlog::{self, TlogError, VerifiedEntry};
+use crate::trust::TrustedRoot;
 use hsign_keys::{HashAlgorithm, KeyKind, PublicKey};
 
 /// The artifact a signature must be for.
@@ -114,16 +117,35 @@ impl PolicyBuilder {
     }
 }
 
-/// Verifies signed entities. Holds the settings that hold for a whole deployment (trusted material, later).
-#[derive(Debug, Default)]
+/// Verifies signed entities. Holds what holds for a whole deployment: the trusted material (the
+/// transparency logs whose entries count).
+#[derive(Clone, Debug)]
 pub struct Verifier {
-    _private: (),
+    trust: std::sync::Arc<TrustedRoot>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Verifier {
-    /// A verifier for key-based signatures.
+    /// A verifier trusting the public-good Sigstore instance (the trusted root embedded in hsign).
     pub fn new() -> Self {
-        Self::default()
+        Self::with_trusted_root(TrustedRoot::production())
+    }
+
+    /// A verifier trusting exactly `trust`.
+    pub fn with_trusted_root(trust: TrustedRoot) -> Self {
+        Self {
+            trust: std::sync::Arc::new(trust),
+        }
+    }
+
+    /// The trusted material.
+    pub fn trusted_root(&self) -> &TrustedRoot {
+        &self.trust
     }
 
     /// Verifies `entity` against `policy`.
@@ -169,7 +191,7 @@ impl Verifier {
         let tlog = match policy.tlog {
             TlogPolicy::SkipUnsafe => TlogOutcome::Skipped,
             TlogPolicy::Require if entity.log_evidence.is_empty() => return Err(VerifyError::TlogMissing),
-            TlogPolicy::Require => return Err(VerifyError::TlogUnsupported),
+            TlogPolicy::Require => TlogOutcome::Verified(self.verify_log_entries(entity, policy)?),
         };
         Ok(VerificationResult::new(
             entity.format.clone(),
@@ -179,6 +201,54 @@ impl Verifier {
             payload,
             tlog,
         ))
+    }
+}
+
+impl Verifier {
+    /// Every log entry must be from a trusted log, carry valid promises (SET, inclusion proof under a signed
+    /// checkpoint) and record exactly this signature: digest, signature bytes and key.
+    fn verify_log_entries(&self, entity: &SignedEntity, policy: &Policy) -> Result<Vec<VerifiedEntry>, VerifyError> {
+        let signer = BodySigner::Key(&policy.key);
+        let mut verified = Vec::with_capacity(entity.log_evidence.len());
+        for evidence in &entity.log_evidence {
+            let owned;
+            let entry = match evidence {
+                LogEvidence::Entry(e) => e,
+                LogEvidence::RekorBundle(b) => {
+                    owned = crate::bundle::TlogEntry::from(b.clone());
+                    &owned
+                }
+            };
+            let body = ParsedBody::parse(&entry.canonicalized_body)
+                .map_err(|e| VerifyError::Tlog(TlogError::Body(e.to_string())))?;
+            if !entry.kind.is_empty() && (entry.kind != body.kind || entry.version != body.version) {
+                return Err(VerifyError::Tlog(TlogError::Body(format!(
+                    "the entry is labelled {} {}, but its body is {} {}",
+                    entry.kind, entry.version, body.kind, body.version
+                ))));
+            }
+            let matched = match &entity.content {
+                Content::Message { signature, .. } => {
+                    body.check_digest_signature(|alg| policy.artifact.digest(alg), signature, signer)
+                }
+                Content::SimpleSigning { payload, signature } => {
+                    body.check_digest_signature(|alg| Some(ArtifactDigest::of(alg, payload)), signature, signer)
+                }
+                Content::Dsse(envelope) => {
+                    let mut result = Err(crate::tlog::body::BodyMismatch("the envelope has no signature".into()));
+                    for sig in &envelope.signatures {
+                        result = body.check_envelope(envelope, &sig.sig, signer);
+                        if result.is_ok() {
+                            break;
+                        }
+                    }
+                    result
+                }
+            };
+            matched.map_err(|e| VerifyError::Tlog(TlogError::Body(e.0)))?;
+            verified.push(tlog::verify_entry(entry, &self.trust).map_err(VerifyError::Tlog)?);
+        }
+        Ok(verified)
     }
 }
 

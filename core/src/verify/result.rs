@@ -4,14 +4,42 @@ use serde_json::{Value, json};
 
 use crate::ArtifactDigest;
 use crate::intoto::Statement;
+use crate::tlog::VerifiedEntry;
 use hsign_keys::PublicKey;
 
 /// What the transparency-log check did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TlogOutcome {
     /// Skipped on request (unsafe).
     Skipped,
+    /// Every entry verified.
+    Verified(Vec<VerifiedEntry>),
+}
+
+impl TlogOutcome {
+    /// The outcome as JSON: `"skipped"`, or the verified entries.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Skipped => json!("skipped"),
+            Self::Verified(entries) => json!({
+                "verified": true,
+                "entries": entries.iter().map(|e| {
+                    let mut v = json!({
+                        "logUrl": e.log_url,
+                        "logIndex": e.log_index,
+                        "signedEntryTimestamp": e.set_verified,
+                        "inclusionProof": e.proof_verified,
+                    });
+                    if let Some(t) = e.integrated_time {
+                        v["integratedTime"] = json!(t);
+                        v["integratedTimeRfc3339"] = json!(crate::rfc3339::format(t));
+                    }
+                    v
+                }).collect::<Vec<_>>(),
+            }),
+        }
+    }
 }
 
 /// A verified signature: what was verified, and how.
@@ -76,8 +104,8 @@ impl VerificationResult {
     }
 
     /// What the transparency-log check did.
-    pub fn tlog(&self) -> TlogOutcome {
-        self.tlog
+    pub fn tlog(&self) -> &TlogOutcome {
+        &self.tlog
     }
 
     /// The result as JSON with lowerCamelCase keys.
@@ -86,7 +114,7 @@ impl VerificationResult {
             "verified": true,
             "format": self.format,
             "signer": {"kind": "publicKey", "keyType": self.key_kind, "keyFingerprint": self.key_fingerprint},
-            "transparencyLog": match self.tlog { TlogOutcome::Skipped => "skipped" },
+            "transparencyLog": self.tlog.to_json(),
         });
         if let Some(d) = &self.artifact_digest {
             v["artifactDigest"] = json!(d.to_string());
