@@ -26,6 +26,6 @@ PY
 echo artifact > art
 printf 'predicate: %s bytes\n' "$(stat -c %s sbom.json)"
 t() { /usr/bin/time -f "%e s, peak RSS %M KB" "$@" 2>&1 >/dev/null | tail -1; }
-echo "attest-blob:                       $(t "$HSIGN" -q attest-blob --key cosign.key --predicate sbom.json --type cyclonedx --bundle b.json --output-signature e.json art)"
+echo "attest-blob:                       $(t "$HSIGN" -q attest-blob --tlog-upload=false --key cosign.key --predicate sbom.json --type cyclonedx --bundle b.json --output-signature e.json art)"
 echo "verify-blob-attestation (bundle):  $(t "$HSIGN" -q verify-blob-attestation --key cosign.pub --bundle b.json --type cyclonedx --insecure-ignore-tlog art)"
 echo "verify-blob-attestation (envelope): $(t "$HSIGN" -q verify-blob-attestation --key cosign.pub --signature e.json --type cyclonedx --insecure-ignore-tlog art)"

@@ -17,7 +17,7 @@ export HSIGN_PASSWORD=bench
 # The same kind of key unencrypted, to separate the file's cost from scrypt's fixed 64 MiB / ~0.2 s.
 openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out plain.pem
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > blob
-"$HSIGN" -q sign-blob --key cosign.key --bundle blob.bundle blob   # warm the page cache
+"$HSIGN" -q sign-blob --tlog-upload=false --key cosign.key --bundle blob.bundle blob   # warm the page cache
 
 measure() { # name, command...: best wall time of $runs and its peak RSS
   local name=$1; shift
@@ -33,8 +33,8 @@ measure() { # name, command...: best wall time of $runs and its peak RSS
 
 echo "file: ${size_mib} MiB, best of $runs; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 measure "openssl dgst -sha256" openssl dgst -sha256 blob
-measure "hsign sign-blob" "$HSIGN" -q sign-blob --key cosign.key --bundle blob.bundle blob
-measure "hsign sign-blob (plain key)" "$HSIGN" -q sign-blob --key plain.pem --bundle blob2.bundle blob
+measure "hsign sign-blob" "$HSIGN" -q sign-blob --tlog-upload=false --key cosign.key --bundle blob.bundle blob
+measure "hsign sign-blob (plain key)" "$HSIGN" -q sign-blob --tlog-upload=false --key plain.pem --bundle blob2.bundle blob
 measure "hsign verify-blob" "$HSIGN" -q verify-blob --key cosign.pub --bundle blob.bundle --insecure-ignore-tlog blob
 base=$(cat "openssl dgst -sha256.wall")
 for n in "hsign sign-blob" "hsign sign-blob (plain key)" "hsign verify-blob"; do

@@ -12,7 +12,7 @@ export HSIGN_PASSWORD=demo-password
 echo "hsign release v1.0 - $(date -u +%FT%TZ)" > release.tar
 set -x
 "$HSIGN" generate-key-pair
-"$HSIGN" sign-blob --key cosign.key --bundle release.tar.sigstore.json release.tar
+"$HSIGN" sign-blob --tlog-upload=false --key cosign.key --bundle release.tar.sigstore.json release.tar
 "$HSIGN" verify-blob --key cosign.pub --bundle release.tar.sigstore.json --insecure-ignore-tlog release.tar
 echo tampered >> release.tar
 if "$HSIGN" verify-blob --key cosign.pub --bundle release.tar.sigstore.json --insecure-ignore-tlog release.tar; then

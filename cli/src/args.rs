@@ -90,6 +90,8 @@ pub struct AttestArgs {
     #[command(flatten)]
     pub format: FormatArgs,
     #[command(flatten)]
+    pub tlog: TlogUploadArgs,
+    #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to attest.
     #[arg(value_name = "IMAGE", required = true)]
@@ -108,9 +110,8 @@ pub struct VerifyAttestationArgs {
     /// A predicate policy (YAML or JSON): required types and field conditions.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to verify.
@@ -136,6 +137,8 @@ pub struct AttestBlobArgs {
     /// Write a Sigstore bundle (v0.3) holding the envelope here.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub tlog: TlogUploadArgs,
     /// The file the attestation is about (streamed).
     #[arg(value_name = "FILE")]
     pub file: String,
@@ -182,6 +185,46 @@ impl FormatArgs {
     }
 }
 
+/// Transparency-log upload flags of the signing commands.
+#[derive(Debug, Args, Clone)]
+pub struct TlogUploadArgs {
+    /// The Rekor transparency log to record signatures in.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// Record the signature in the transparency log (`--tlog-upload=false` to skip; verifiers then need
+    /// --insecure-ignore-tlog).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub tlog_upload: bool,
+}
+
+/// Trusted material and transparency-log flags of the verifying commands.
+#[derive(Debug, Args, Clone)]
+pub struct TrustArgs {
+    /// Do not require or check a transparency log entry. Unsafe: a signature made any time with the key
+    /// verifies.
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// The transparency log's public key (PEM): entries must be from this log (instead of the trusted root's).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SIGSTORE_REKOR_PUBLIC_KEY",
+        conflicts_with = "trusted_root"
+    )]
+    pub rekor_public_key: Option<PathBuf>,
+    /// A Sigstore trusted_root.json: the logs (and authorities) to trust. No network is needed for it.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// The Rekor log to look up signatures in that carry no log entry (legacy `.sig` without a bundle
+    /// annotation).
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// Never contact the transparency log: signatures without an embedded entry fail instead of being
+    /// looked up.
+    #[arg(long)]
+    pub offline: bool,
+}
+
 /// Registry access flags.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct RegistryArgs {
@@ -208,6 +251,8 @@ pub struct SignArgs {
     #[command(flatten)]
     pub format: FormatArgs,
     #[command(flatten)]
+    pub tlog: TlogUploadArgs,
+    #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to sign (`registry/repository:tag` or `@sha256:...`).
     #[arg(value_name = "IMAGE", required = true)]
@@ -223,9 +268,8 @@ pub struct VerifyArgs {
     /// Require the signed annotation `key=value` (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,
-    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Images to verify; verified concurrently.
@@ -330,6 +374,8 @@ pub struct SignBlobArgs {
     /// Write the base64 signature here.
     #[arg(long, value_name = "FILE")]
     pub output_signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub tlog: TlogUploadArgs,
     /// The file to sign; `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub file: String,
@@ -347,9 +393,8 @@ pub struct VerifyBlobArgs {
     /// A detached base64 signature.
     #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
     pub signature: Option<PathBuf>,
-    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The file to verify, `-` for standard input, or `sha256:<hex>` to verify a digest without the file.
     #[arg(value_name = "FILE")]
     pub file: String,
@@ -370,9 +415,8 @@ pub struct VerifyBlobAttestationArgs {
     /// The predicate type required: a cosign shortcut (slsaprovenance, spdxjson, cyclonedx, openvex, ...) or a URI.
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub predicate_type: String,
-    /// Do not require a transparency log entry. Unsafe: a signature made any time with the key verifies.
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Verify against this hex digest instead of a file.
     #[arg(long, value_name = "HEX", conflicts_with = "file")]
     pub digest: Option<String>,
@@ -427,7 +471,7 @@ mod tests {
         ])
         .unwrap();
         let Command::VerifyBlob(a) = cli.command else { panic!() };
-        assert!(a.insecure_ignore_tlog);
+        assert!(a.trust.insecure_ignore_tlog);
         assert_eq!(a.file, "sha256:00");
     }
 

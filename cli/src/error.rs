@@ -85,8 +85,8 @@ impl CliError {
             VerifyError::TlogMissing => e.hint(
                 "this signature was not recorded in a transparency log; pass --insecure-ignore-tlog to accept it anyway (as cosign requires)",
             ),
-            VerifyError::TlogUnsupported => e.hint(
-                "transparency log verification is not available in this version; --insecure-ignore-tlog skips it",
+            VerifyError::Tlog(hsign_core::tlog::TlogError::UnknownLog { .. }) => e.hint(
+                "the entry's log is not in the trusted material: pass its key with --rekor-public-key (or SIGSTORE_REKOR_PUBLIC_KEY) or a trusted_root.json with --trusted-root",
             ),
             VerifyError::PredicateTypeMismatch { .. } => e.hint("choose the predicate type with --type"),
             _ => e,

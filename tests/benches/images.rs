@@ -34,23 +34,45 @@ fn main() {
             )
         })
         .collect();
-    let mut args = vec!["sign", "--key", "cosign.key", "--allow-http-registry", "--legacy"];
+    let mut args = vec![
+        "sign",
+        "--tlog-upload=false",
+        "--key",
+        "cosign.key",
+        "--allow-http-registry",
+        "--legacy",
+    ];
     args.extend(images.iter().map(String::as_str));
     hsign(&args).cwd(d).password("bench").run().ok();
 
     // Requests for one image with one signature, both formats.
     let one = format!("{host}/bench/one@{}", push_image(&reg, "bench/one", "v1", "one"));
     let two = format!("{host}/bench/two@{}", push_image(&reg, "bench/two", "v1", "two"));
-    hsign(&["sign", "--key", "cosign.key", "--allow-http-registry", "--legacy", &one])
-        .cwd(d)
-        .password("bench")
-        .run()
-        .ok();
-    hsign(&["sign", "--key", "cosign.key", "--allow-http-registry", &two])
-        .cwd(d)
-        .password("bench")
-        .run()
-        .ok();
+    hsign(&[
+        "sign",
+        "--tlog-upload=false",
+        "--key",
+        "cosign.key",
+        "--allow-http-registry",
+        "--legacy",
+        &one,
+    ])
+    .cwd(d)
+    .password("bench")
+    .run()
+    .ok();
+    hsign(&[
+        "sign",
+        "--tlog-upload=false",
+        "--key",
+        "cosign.key",
+        "--allow-http-registry",
+        &two,
+    ])
+    .cwd(d)
+    .password("bench")
+    .run()
+    .ok();
     for (name, image) in [("legacy .sig", &one), ("bundle referrer", &two)] {
         let out = hsign(&[
             "verify",
@@ -145,6 +167,7 @@ fn main() {
         timed(&[
             "-q",
             "attest",
+            "--tlog-upload=false",
             "--key",
             "cosign.key",
             "--allow-http-registry",

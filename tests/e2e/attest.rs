@@ -30,7 +30,7 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn attest(d: &std::path::Path, args: &[&str]) -> Output {
-    let mut all = vec!["attest", "--key", "cosign.key", H];
+    let mut all = vec!["attest", "--tlog-upload=false", "--key", "cosign.key", H];
     all.extend_from_slice(args);
     hsign(&all).cwd(d).password("pw").run()
 }
@@ -111,7 +111,7 @@ fn attestations_in_both_formats_verify_and_feed_the_policy() {
     verify_att(d, &[&bare]).expect_code(10);
     verify_att(d, &["--type", "openvex", &image]).expect_code(10);
     // Image signatures are not attestations.
-    hsign(&["sign", "--key", "cosign.key", H, &bare])
+    hsign(&["sign", "--tlog-upload=false", "--key", "cosign.key", H, &bare])
         .cwd(d)
         .password("pw")
         .run()
@@ -234,6 +234,7 @@ fn attest_blob_round_trips_with_hsign_and_sigstore_js() {
     std::fs::write(d.join("release.tar"), "release bytes\n".repeat(1000)).unwrap();
     hsign(&[
         "attest-blob",
+        "--tlog-upload=false",
         "--key",
         "plain.pem",
         "--predicate",

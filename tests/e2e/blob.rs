@@ -26,6 +26,7 @@ fn sign_then_verify_with_bundle_signature_digest_and_stdin() {
     let d = dir.path();
     hsign(&[
         "sign-blob",
+        "--tlog-upload=false",
         "--key",
         "cosign.key",
         "--bundle",
@@ -90,12 +91,20 @@ fn sign_then_verify_with_bundle_signature_digest_and_stdin() {
     out.ok();
     assert_eq!(out.json()["artifactDigest"], digest);
     assert_eq!(out.json()["verified"], true);
-    hsign(&["sign-blob", "--key", "cosign.key", "--bundle", "stdin.bundle", "-"])
-        .cwd(d)
-        .password("pw")
-        .stdin(std::fs::read(d.join("artifact.bin")).unwrap())
-        .run()
-        .ok();
+    hsign(&[
+        "sign-blob",
+        "--tlog-upload=false",
+        "--key",
+        "cosign.key",
+        "--bundle",
+        "stdin.bundle",
+        "-",
+    ])
+    .cwd(d)
+    .password("pw")
+    .stdin(std::fs::read(d.join("artifact.bin")).unwrap())
+    .run()
+    .ok();
     assert!(ok(&[
         "verify-blob",
         "--key",
@@ -113,6 +122,7 @@ fn tampering_and_wrong_keys_fail_with_12_and_never_say_verified() {
     let d = dir.path();
     hsign(&[
         "sign-blob",
+        "--tlog-upload=false",
         "--key",
         "cosign.key",
         "--bundle",
@@ -211,11 +221,19 @@ fn every_key_kind_round_trips() {
             .password(pw)
             .run();
         public.ok();
-        hsign(&["sign-blob", "--key", s(&key), "--bundle", "b", "artifact.bin"])
-            .cwd(d)
-            .password(pw)
-            .run()
-            .ok();
+        hsign(&[
+            "sign-blob",
+            "--tlog-upload=false",
+            "--key",
+            s(&key),
+            "--bundle",
+            "b",
+            "artifact.bin",
+        ])
+        .cwd(d)
+        .password(pw)
+        .run()
+        .ok();
         hsign(&[
             "verify-blob",
             "--key",
@@ -329,6 +347,7 @@ fn a_failed_sign_leaves_existing_outputs_intact_and_writes_nothing_half() {
     // Wrong password: nothing is written.
     hsign(&[
         "sign-blob",
+        "--tlog-upload=false",
         "--key",
         "cosign.key",
         "--bundle",
@@ -343,6 +362,7 @@ fn a_failed_sign_leaves_existing_outputs_intact_and_writes_nothing_half() {
     // An output directory that does not exist: error, and the other output is not written either.
     let out = hsign(&[
         "sign-blob",
+        "--tlog-upload=false",
         "--key",
         "cosign.key",
         "--bundle",

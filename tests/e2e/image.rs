@@ -217,7 +217,7 @@ fn signatures_in_another_repository_with_cosign_repository() {
         let mut all: Vec<&str> = if verify_it {
             vec!["verify", "--key", "cosign.pub", H, "--insecure-ignore-tlog"]
         } else {
-            vec!["sign", "--key", "cosign.key", H]
+            vec!["sign", "--tlog-upload=false", "--key", "cosign.key", H]
         };
         all.extend_from_slice(args);
         hsign(&all)
@@ -280,7 +280,7 @@ fn registry_with_basic_auth_uses_docker_config_credentials() {
     )
     .unwrap();
     let docker_config = s(cfg.path());
-    hsign(&["sign", "--key", "cosign.key", H, &image])
+    hsign(&["sign", "--tlog-upload=false", "--key", "cosign.key", H, &image])
         .cwd(k.path())
         .password("pw")
         .env("DOCKER_CONFIG", docker_config)

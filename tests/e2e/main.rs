@@ -9,3 +9,4 @@ mod image_interop;
 mod interop;
 pub mod keys;
 mod registry_infra;
+mod tlog;

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 pub mod image;
 pub mod proxy;
 pub mod registry;
+pub mod rekor;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -157,7 +158,13 @@ pub fn hsign(args: &[&str]) -> Cmd {
 
 /// `hsign sign --key cosign.key --allow-http-registry ARGS` in `dir` (key password `pw`).
 pub fn sign_image(dir: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["sign", "--key", "cosign.key", "--allow-http-registry"];
+    let mut all = vec![
+        "sign",
+        "--tlog-upload=false",
+        "--key",
+        "cosign.key",
+        "--allow-http-registry",
+    ];
     all.extend_from_slice(args);
     hsign(&all).cwd(dir).password("pw").run()
 }

@@ -50,6 +50,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
     let key = super::load_private_key(&args.key, false)?;
     let client = client(args.registry);
+    let log = super::trust::uploader(&args.tlog);
     let format = if legacy {
         AttestFormat::Legacy { replace: args.replace }
     } else {
@@ -79,9 +80,10 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         drop(this);
         let sig_repo = signature_repo(&target)?;
         let created = image_sign::now_rfc3339();
-        let req = request(&target, &subject, &sig_repo, &created);
+        let mut req = request(&target, &subject, &sig_repo, &created);
+        req.log = log.as_ref();
         let w = image_sign::attest_image(&client, &key, &req, &predicate_type, statement, format)
-            .map_err(|e| CliError::new(Exit::Failure, format!("attesting {target}: {e}")).caused_by(&e))?;
+            .map_err(|e| super::image::sign_error(&target, &e))?;
         out.info(&format!(
             "Pushed attestation ({predicate_type}) for {target} to {}",
             w.location
@@ -109,6 +111,7 @@ fn request<'a>(
         format: image_sign::Format::Bundle,
         created,
         policy: WritePolicy::default(),
+        log: None,
     }
 }
 
@@ -125,13 +128,12 @@ pub fn verify_attestation(args: &VerifyAttestationArgs, out: Printer) -> Result<
         None => None,
     };
     let key = super::load_public_key(&args.key)?;
-    if args.insecure_ignore_tlog {
-        out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
-    }
     let policy = ImagePolicy {
         key,
         annotations: Default::default(),
-        skip_tlog: args.insecure_ignore_tlog,
+        skip_tlog: args.trust.insecure_ignore_tlog,
+        verifier: super::trust::verifier(&args.trust, out)?,
+        log_lookup: super::trust::lookup(&args.trust),
     };
     let client = client(args.registry);
     let results = run_concurrently(&images, |image| {
@@ -206,6 +208,21 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
     drop(predicate);
     let envelope = hsign_core::sign::sign_envelope(&key, intoto::PAYLOAD_TYPE, statement)
         .map_err(|e| CliError::new(Exit::Failure, format!("signing failed: {e}")))?;
+    // Record the envelope before writing anything: a failed upload leaves no half-made output.
+    let entry = match super::trust::uploader(&args.tlog) {
+        Some(log) => {
+            let entry = log
+                .envelope(&envelope, &key.public_key())
+                .map_err(|e| super::trust::upload_error(&e))?;
+            out.info(&format!(
+                "Recorded in {} at log index {}",
+                log.client.url(),
+                entry.log_index
+            ));
+            Some(entry)
+        }
+        None => None,
+    };
     // One serialized form alive at a time: a 50 MiB predicate stays within a small multiple of its size.
     let mut staged = Vec::new();
     let mut printed = None;
@@ -213,7 +230,8 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
         staged.push(fsio::stage(path, envelope.to_json().as_bytes(), 0o644, true)?);
     }
     if let Some(path) = &args.bundle {
-        let bundle = hsign_core::sign::envelope_bundle(&key, envelope);
+        let mut bundle = hsign_core::sign::envelope_bundle(&key, envelope);
+        bundle.tlog_entries.extend(entry);
         staged.push(fsio::stage(path, bundle.to_json().as_bytes(), 0o644, true)?);
     } else if args.output_signature.is_none() {
         printed = Some(envelope.to_json());

@@ -70,6 +70,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     };
     let key = super::load_private_key(&args.key, false)?;
     let client = client(args.registry);
+    let log = super::trust::uploader(&args.tlog);
     let mut written = Vec::new();
     for image in &images {
         let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;
@@ -94,9 +95,9 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
                 format,
                 created: &image_sign::now_rfc3339(),
                 policy: WritePolicy::default(),
+                log: log.as_ref(),
             };
-            let w = image_sign::sign_image(&client, &key, &request)
-                .map_err(|e| CliError::new(Exit::Failure, format!("signing {target}: {e}")).caused_by(&e))?;
+            let w = image_sign::sign_image(&client, &key, &request).map_err(|e| sign_error(&target, &e))?;
             out.info(&format!("Pushed signature for {} to {}", target, w.location));
             written.push(json!({"image": target.to_string(), "digest": w.digest, "signature": w.location}));
         }
@@ -117,13 +118,12 @@ pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let annotations = parse_annotations(&args.annotations)?;
     let key = super::load_public_key(&args.key)?;
-    if args.insecure_ignore_tlog {
-        out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
-    }
     let policy = ImagePolicy {
         key,
         annotations,
-        skip_tlog: args.insecure_ignore_tlog,
+        skip_tlog: args.trust.insecure_ignore_tlog,
+        verifier: super::trust::verifier(&args.trust, out)?,
+        log_lookup: super::trust::lookup(&args.trust),
     };
     let client = client(args.registry);
     let results: Vec<Result<ImageVerification, CliError>> =
@@ -132,6 +132,18 @@ pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
         eprintln!("hsign: {} registry requests", client.request_count());
     }
     conclude_batch(&images, results, out, |v| report_verified(v, out))
+}
+
+/// The error for a failed signing or attesting of `target`; a failed log upload gets its hint.
+pub(crate) fn sign_error(target: &ImageRef, e: &image_sign::SignError) -> CliError {
+    match e {
+        image_sign::SignError::Log(u) => {
+            let mut err = super::trust::upload_error(u);
+            err.message = format!("{target}: {}", err.message);
+            err
+        }
+        _ => CliError::new(Exit::Failure, format!("signing {target}: {e}")).caused_by(e),
+    }
 }
 
 /// Reports each image's outcome in argument order; with several images each failure is printed and the

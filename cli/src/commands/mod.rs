@@ -6,6 +6,7 @@ pub mod image;
 pub mod keys;
 pub mod predicate_policy;
 pub mod sign_blob;
+pub mod trust;
 pub mod verify_blob;
 
 use std::path::Path;

@@ -23,7 +23,7 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     let hash = key.signing_hash();
     let artifact = source.load(&[hash.unwrap_or(HashAlgorithm::Sha256)], hash.is_none(), out.quiet)?;
     let signing_error = |e: hsign_core::keys::KeyError| CliError::new(Exit::Failure, format!("signing failed: {e}"));
-    let bundle = match &artifact {
+    let mut bundle = match &artifact {
         Artifact::Digests(d) => sign::sign_digest(&key, &d[0]).map_err(signing_error)?,
         Artifact::Bytes(b) => sign::sign_message(&key, b).map_err(signing_error)?,
         Artifact::None => unreachable!("a file or standard input always yields an artifact"),
@@ -33,6 +33,24 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     };
     let signature_b64 = base64::engine::general_purpose::STANDARD.encode(&message.signature);
     let digest = message.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
+    // Record the signature before writing anything: a failed upload leaves no half-made output.
+    let mut logged = None;
+    if let Some(log) = super::trust::uploader(&args.tlog) {
+        let recorded = message
+            .digest
+            .as_ref()
+            .ok_or_else(|| CliError::new(Exit::Failure, "the signature records no digest to log"))?;
+        let entry = log
+            .digest_signature(recorded, &message.signature, &key.public_key())
+            .map_err(|e| super::trust::upload_error(&e))?;
+        logged = Some(json!({"logUrl": log.client.url(), "logIndex": entry.log_index}));
+        out.info(&format!(
+            "Recorded in {} at log index {}",
+            log.client.url(),
+            entry.log_index
+        ));
+        bundle.tlog_entries.push(entry);
+    }
 
     // Stage every output before renaming any into place.
     let mut staged = Vec::new();
@@ -52,7 +70,7 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
             "signature": signature_b64,
             "bundle": args.bundle,
             "outputSignature": args.output_signature,
-            "transparencyLog": "not uploaded",
+            "transparencyLog": logged.unwrap_or(json!("not uploaded")),
         }));
         return Ok(());
     }

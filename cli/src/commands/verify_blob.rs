@@ -25,11 +25,11 @@ pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
     let (algorithms, whole) = entity.artifact_needs(&key);
     let artifact = source.load(&algorithms, whole, out.quiet)?;
     let mut policy = Policy::builder(key).artifact(artifact);
-    if args.insecure_ignore_tlog {
+    if args.trust.insecure_ignore_tlog {
         policy = policy.without_tlog_unsafe();
-        warn_tlog(out);
     }
-    finish(&entity, policy.build(), &source.name(), out)
+    let verifier = super::trust::verifier(&args.trust, out)?;
+    finish(&verifier, &entity, policy.build(), &source.name(), out)
 }
 
 /// `verify-blob-attestation`.
@@ -72,17 +72,21 @@ pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result
         (None, None) => return Err(CliError::usage("pass the file, or --digest")),
     };
     let mut policy = Policy::builder(key).artifact(artifact).predicate_type(predicate_type);
-    if args.insecure_ignore_tlog {
+    if args.trust.insecure_ignore_tlog {
         policy = policy.without_tlog_unsafe();
-        warn_tlog(out);
     }
-    finish(&entity, policy.build(), &source, out)
+    let verifier = super::trust::verifier(&args.trust, out)?;
+    finish(&verifier, &entity, policy.build(), &source, out)
 }
 
-fn finish(entity: &SignedEntity, policy: Policy, artifact: &str, out: Printer) -> Result<(), CliError> {
-    let result = Verifier::new()
-        .verify(entity, &policy)
-        .map_err(|e| CliError::verify(&e))?;
+fn finish(
+    verifier: &Verifier,
+    entity: &SignedEntity,
+    policy: Policy,
+    artifact: &str,
+    out: Printer,
+) -> Result<(), CliError> {
+    let result = verifier.verify(entity, &policy).map_err(|e| CliError::verify(&e))?;
     if out.json() {
         let mut v = result.to_json();
         v["artifact"] = serde_json::json!(artifact);
@@ -91,10 +95,6 @@ fn finish(entity: &SignedEntity, policy: Policy, artifact: &str, out: Printer) -
         eprintln!("Verified OK");
     }
     Ok(())
-}
-
-fn warn_tlog(out: Printer) {
-    out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
 }
 
 fn load_entity(path: &Path) -> Result<SignedEntity, CliError> {

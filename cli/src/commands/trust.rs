@@ -1,0 +1,70 @@
+//! Trusted material and the transparency log for the commands: which logs count when verifying
+//! (`--rekor-public-key`, `--trusted-root`, or the embedded public-good root), where to look entries up, and
+//! where signing commands record signatures.
+
+use std::time::Duration;
+
+use hsign_core::tlog::client::RekorClient;
+use hsign_core::tlog::upload::Uploader;
+use hsign_core::trust::TrustedRoot;
+use hsign_core::verify::Verifier;
+
+use crate::args::{TlogUploadArgs, TrustArgs};
+use crate::error::CliError;
+use crate::fsio;
+use crate::output::Printer;
+
+/// How long one log request may take: `HSIGN_REKOR_TIMEOUT` seconds, 30 by default.
+fn log_timeout() -> Duration {
+    let secs = std::env::var("HSIGN_REKOR_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
+
+/// The trusted root the flags name: a Rekor public key, a trusted_root.json, or the embedded public-good
+/// root. Reading a file never touches the network.
+pub fn trusted_root(args: &TrustArgs) -> Result<TrustedRoot, CliError> {
+    if let Some(path) = &args.rekor_public_key {
+        let data = fsio::read_document(path, "Rekor public key")?;
+        return TrustedRoot::from_rekor_public_key(&data, &args.rekor_url).map_err(|e| CliError::format(path, &e));
+    }
+    if let Some(path) = &args.trusted_root {
+        let data = fsio::read_document(path, "trusted root")?;
+        return TrustedRoot::from_json(&data).map_err(|e| CliError::format(path, &e));
+    }
+    Ok(TrustedRoot::production())
+}
+
+/// The verifier for the flags; warns when the log is skipped.
+pub fn verifier(args: &TrustArgs, out: Printer) -> Result<Verifier, CliError> {
+    if args.insecure_ignore_tlog {
+        out.info("WARNING: skipping transparency log verification (--insecure-ignore-tlog)");
+    }
+    Ok(Verifier::with_trusted_root(trusted_root(args)?))
+}
+
+/// Where legacy signatures without an embedded entry are looked up; `None` when offline or not needed.
+pub fn lookup(args: &TrustArgs) -> Option<RekorClient> {
+    (!args.offline && !args.insecure_ignore_tlog).then(|| RekorClient::new(&args.rekor_url, log_timeout()))
+}
+
+/// The log signatures are recorded in, or `None` with `--tlog-upload=false`. The log's answers are checked
+/// with the embedded public-good root (which knows the public instance's key).
+pub fn uploader(args: &TlogUploadArgs) -> Option<Uploader> {
+    args.tlog_upload.then(|| Uploader {
+        client: RekorClient::new(&args.rekor_url, log_timeout()),
+        trust: TrustedRoot::production(),
+    })
+}
+
+/// The error for a failed upload: nothing was written.
+pub fn upload_error(e: &hsign_core::tlog::upload::UploadError) -> CliError {
+    CliError::new(
+        crate::exit::Exit::Failure,
+        format!("transparency log upload failed, nothing was written: {e}"),
+    )
+    .hint("--tlog-upload=false signs without the log (verifiers then need --insecure-ignore-tlog); --rekor-url chooses another log")
+}
