@@ -277,6 +277,39 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_message_path_agrees_with_the_digest_path() {
+        let p384 = PrivateKey::from_pkcs8_der(
+            &p384::SecretKey::from_slice(&[9u8; 48])
+                .unwrap()
+                .to_pkcs8_der()
+                .unwrap()
+                .to_bytes(),
+        )
+        .unwrap();
+        for key in [PrivateKey::generate_p256().unwrap(), p384] {
+            let public = key.public_key();
+            for alg in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+                let sig = key.sign_digest(alg, &alg.digest(b"message")).unwrap();
+                public.verify_message_hashed(alg, b"message", &sig).unwrap();
+                public.verify_digest(alg, &alg.digest(b"message"), &sig).unwrap();
+                // Another message, another hash, a flipped bit: refused by both paths.
+                assert!(public.verify_message_hashed(alg, b"messagE", &sig).is_err());
+                let other = if alg == HashAlgorithm::Sha256 {
+                    HashAlgorithm::Sha384
+                } else {
+                    HashAlgorithm::Sha256
+                };
+                assert!(public.verify_message_hashed(other, b"message", &sig).is_err());
+                let mut bad = sig.clone();
+                let n = bad.len() - 3;
+                bad[n] ^= 1;
+                assert!(public.verify_message_hashed(alg, b"message", &bad).is_err());
+                assert!(public.verify_digest(alg, &alg.digest(b"message"), &bad).is_err());
+            }
+        }
+    }
+
+    #[test]
     fn refuses_public_key_where_private_expected() {
         let key = PrivateKey::generate_p256().unwrap();
         let err = PrivateKey::from_pem_or_der(key.public_key().to_pem().as_bytes()).unwrap_err();

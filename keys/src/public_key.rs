@@ -234,6 +234,34 @@ impl PublicKey {
         }
     }
 
+    /// Verifies `signature` over `message` hashed with `algorithm` (Ed25519 verifies the message itself).
+    /// ECDSA P-256 and P-384 with SHA-256/SHA-384 use ring's optimized code; any other pair, or a signature
+    /// ring refuses, is checked again the general way, so exactly the valid signatures verify.
+    pub fn verify_message_hashed(
+        &self,
+        algorithm: HashAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), KeyError> {
+        use ring::signature as rs;
+        let fast: Option<(&'static rs::EcdsaVerificationAlgorithm, Box<[u8]>)> = match (self, algorithm) {
+            (Self::EcdsaP256(k), HashAlgorithm::Sha256) => Some((&rs::ECDSA_P256_SHA256_ASN1, k.to_sec1_bytes())),
+            (Self::EcdsaP256(k), HashAlgorithm::Sha384) => Some((&rs::ECDSA_P256_SHA384_ASN1, k.to_sec1_bytes())),
+            (Self::EcdsaP384(k), HashAlgorithm::Sha256) => Some((&rs::ECDSA_P384_SHA256_ASN1, k.to_sec1_bytes())),
+            (Self::EcdsaP384(k), HashAlgorithm::Sha384) => Some((&rs::ECDSA_P384_SHA384_ASN1, k.to_sec1_bytes())),
+            (Self::Ed25519(_), _) => return self.verify_message(message, signature),
+            _ => None,
+        };
+        if let Some((alg, point)) = fast
+            && rs::UnparsedPublicKey::new(alg, &point)
+                .verify(message, signature)
+                .is_ok()
+        {
+            return Ok(());
+        }
+        self.verify_digest(algorithm, &algorithm.digest(message), signature)
+    }
+
     /// Verifies `signature` over `message`. For ECDSA and RSA the hash is one of the kind's
     /// [`KeyKind::candidate_hashes`]; Ed25519 verifies the message itself.
     pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
@@ -245,7 +273,7 @@ impl PublicKey {
         }
         let mut last = KeyError::SignatureMismatch;
         for &alg in self.kind().candidate_hashes() {
-            match self.verify_digest(alg, &alg.digest(message), signature) {
+            match self.verify_message_hashed(alg, message, signature) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e,
             }

@@ -97,10 +97,7 @@ pub(crate) fn verify_log_signature(
 ) -> Result<(), hsign_keys::KeyError> {
     match key.kind() {
         KeyKind::Ed25519 => key.verify_message(message, signature),
-        kind => {
-            let alg = kind.signing_hash().unwrap_or(HashAlgorithm::Sha256);
-            key.verify_digest(alg, &alg.digest(message), signature)
-        }
+        kind => key.verify_message_hashed(kind.signing_hash().unwrap_or(HashAlgorithm::Sha256), message, signature),
     }
 }
 

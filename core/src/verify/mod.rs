@@ -288,7 +288,12 @@ fn verify_message(
     for alg in &candidates {
         let Some(actual) = artifact.digest(*alg) else { continue };
         check_claim(&actual)?;
-        match key.verify_digest(*alg, &actual.bytes, signature) {
+        let checked = match artifact {
+            // The artifact at hand: verify over the message (the fast path for ECDSA).
+            Artifact::Bytes(bytes) => key.verify_message_hashed(*alg, bytes, signature),
+            _ => key.verify_digest(*alg, &actual.bytes, signature),
+        };
+        match checked {
             Ok(()) => return Ok(actual),
             Err(e) => last_err = Some(e),
         }
@@ -306,14 +311,26 @@ fn verify_message(
 }
 
 /// Verifies a signature over the envelope's PAE, hashing it in one streaming pass for digest-signing keys.
+/// Payloads up to this size are verified through a copy of the PAE.
+const SMALL_PAYLOAD: usize = 1 << 20;
+
 fn verify_pae(key: &PublicKey, envelope: &Envelope, signature: &[u8]) -> Result<(), hsign_keys::KeyError> {
     if key.kind() == KeyKind::Ed25519 {
         return key.verify_message(&envelope.pae(), signature);
     }
+    // Small payloads: the PAE is built and verified as a message (the fast path); large ones are hashed
+    // in one streaming pass without a copy.
+    let pae = (envelope.payload.len() <= SMALL_PAYLOAD).then(|| envelope.pae());
     let mut last = hsign_keys::KeyError::SignatureMismatch;
     for &alg in key.kind().candidate_hashes() {
-        let digest = crate::dsse::pae_digest(alg, &envelope.payload_type, &envelope.payload);
-        match key.verify_digest(alg, &digest, signature) {
+        let checked = match &pae {
+            Some(pae) => key.verify_message_hashed(alg, pae, signature),
+            None => {
+                let digest = crate::dsse::pae_digest(alg, &envelope.payload_type, &envelope.payload);
+                key.verify_digest(alg, &digest, signature)
+            }
+        };
+        match checked {
             Ok(()) => return Ok(()),
             Err(e) => last = e,
         }

@@ -5,7 +5,9 @@
 // (SET and/or inclusion proof with checkpoint) is required per bundle.
 //
 // usage: node verify-with-log.js <trusted_root.json> <public-key.pem> <artifact-file|-> <bundle.json>...
-//   "-" as the artifact: DSSE bundles, checked without an artifact.
+//        node verify-with-log.js <trusted_root.json> <public-key.pem> --pairs <artifact> <bundle> ...
+//   "-" as the artifact: DSSE bundles, checked without an artifact. With --pairs each bundle has its own
+//   artifact file.
 // Prints "OK <n>" and exits 0 when every bundle verifies; prints
 // "<bundle>: <name>: <message>" to stderr and exits 1 on the first failure.
 // With HSIGN_PEER_TIMING=1 it also prints "verify_ms <ms>" (the verification
@@ -26,12 +28,19 @@ function main(argv) {
   const [rootPath, keyPath, artifactPath, ...bundlePaths] = argv;
   const trustedRoot = TrustedRoot.fromJSON(JSON.parse(fs.readFileSync(rootPath, 'utf8')));
   const publicKey = crypto.createPublicKey(fs.readFileSync(keyPath, 'utf8'));
-  const artifact = artifactPath === '-' ? undefined : fs.readFileSync(artifactPath);
+  const read = (p) => (p === '-' ? undefined : fs.readFileSync(p));
+  const pairs = [];
+  if (artifactPath === '--pairs') {
+    for (let i = 0; i + 1 < bundlePaths.length; i += 2) pairs.push([bundlePaths[i + 1], read(bundlePaths[i])]);
+  } else {
+    const artifact = read(artifactPath);
+    for (const p of bundlePaths) pairs.push([p, artifact]);
+  }
   const trustMaterial = toTrustMaterial(trustedRoot, () => ({ publicKey, validFor: () => true }));
   const verifier = new Verifier(trustMaterial, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 });
-  const entities = bundlePaths.map((p) => [p, bundleFromJSON(JSON.parse(fs.readFileSync(p, 'utf8')))]);
+  const entities = pairs.map(([p, artifact]) => [p, bundleFromJSON(JSON.parse(fs.readFileSync(p, 'utf8'))), artifact]);
   const start = process.hrtime.bigint();
-  for (const [p, bundle] of entities) {
+  for (const [p, bundle, artifact] of entities) {
     try {
       verifier.verify(toSignedEntity(bundle, artifact));
     } catch (err) {
