@@ -26,6 +26,7 @@ pub mod predicate_policy;
 pub mod rfc3339;
 pub mod sign;
 pub mod simple_signing;
+pub mod timestamp;
 pub mod tlog;
 pub mod trust;
 pub mod verify;
