@@ -179,6 +179,15 @@ impl SignedEntity {
         }
     }
 
+    /// The signature bytes (what RFC 3161 timestamps cover): the message or simple-signing signature, or the
+    /// envelope's first signature.
+    pub fn signature_bytes(&self) -> &[u8] {
+        match &self.content {
+            Content::Message { signature, .. } | Content::SimpleSigning { signature, .. } => signature,
+            Content::Dsse(e) => e.signatures.first().map(|s| s.sig.as_slice()).unwrap_or(&[]),
+        }
+    }
+
     /// A short name of the format this came from (a bundle media type, or a description).
     pub fn format(&self) -> &str {
         &self.format

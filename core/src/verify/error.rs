@@ -73,6 +73,20 @@ pub enum VerifyError {
     /// A transparency-log entry failed a check (which one is in the error).
     #[error("transparency log: {0}")]
     Tlog(#[source] crate::tlog::TlogError),
+    /// A keyless policy, but the signature carries no certificate.
+    #[error(
+        "no certificate: a keyless verification (--certificate-identity) needs a signature with a certificate; pass --key for a key-signed one"
+    )]
+    CertificateRequired,
+    /// The certificate failed a check (chain, validity at the signing time, usage, SCT).
+    #[error("certificate check failed: {0}")]
+    Certificate(String),
+    /// The certificate names another identity or issuer.
+    #[error("identity check failed: {0}")]
+    Identity(String),
+    /// An RFC 3161 timestamp failed.
+    #[error("timestamp check failed: {0}")]
+    Timestamp(String),
     /// The signature's key material cannot be used with this policy.
     #[error("{0}")]
     Unsupported(String),

@@ -7,10 +7,14 @@
 
 mod entity;
 mod error;
+pub mod identity;
+mod keyless;
 mod result;
 
 pub use entity::{Content, LogEvidence, SignedEntity, SignerMaterial};
 pub use error::VerifyError;
+pub use identity::{CertificateIdentity, Matcher};
+pub use keyless::CertificateSummary;
 pub use result::{TlogOutcome, VerificationResult};
 
 use std::collections::BTreeMap;
@@ -60,10 +64,19 @@ enum TlogPolicy {
 #[derive(Clone, Debug)]
 pub struct Policy {
     artifact: Artifact,
-    key: PublicKey,
+    signer: Expected,
     tlog: TlogPolicy,
     predicate_type: Option<String>,
     annotations: BTreeMap<String, String>,
+}
+
+/// Who must have signed.
+#[derive(Clone, Debug)]
+enum Expected {
+    /// This key (any certificate the signature carries is ignored).
+    Key(PublicKey),
+    /// A Fulcio certificate for this identity.
+    Identity(CertificateIdentity),
 }
 
 /// Builds a [`Policy`].
@@ -74,9 +87,18 @@ impl Policy {
     /// A policy that requires a signature by `key`, an artifact check when an artifact is given, and a
     /// transparency-log entry.
     pub fn builder(key: PublicKey) -> PolicyBuilder {
+        Self::build_for(Expected::Key(key))
+    }
+
+    /// A policy that requires a keyless signature: a certificate of the trusted root's CAs for `identity`.
+    pub fn keyless(identity: CertificateIdentity) -> PolicyBuilder {
+        Self::build_for(Expected::Identity(identity))
+    }
+
+    fn build_for(signer: Expected) -> PolicyBuilder {
         PolicyBuilder(Policy {
             artifact: Artifact::None,
-            key,
+            signer,
             tlog: TlogPolicy::Require,
             predicate_type: None,
             annotations: BTreeMap::new(),
@@ -150,7 +172,24 @@ impl Verifier {
 
     /// Verifies `entity` against `policy`.
     pub fn verify(&self, entity: &SignedEntity, policy: &Policy) -> Result<VerificationResult, VerifyError> {
-        let key = &policy.key;
+        // The key: the one given, or the leaf certificate's for a keyless policy.
+        let leaf = match (&policy.signer, &entity.signer) {
+            (Expected::Key(_), _) => None,
+            (Expected::Identity(_), SignerMaterial::Certificates(chain)) if !chain.is_empty() => {
+                Some(crate::x509::parse_leaf(&chain[0]).map_err(|e| VerifyError::Certificate(e.to_string()))?)
+            }
+            (Expected::Identity(_), _) => return Err(VerifyError::CertificateRequired),
+        };
+        let leaf_key;
+        let key = match (&policy.signer, &leaf) {
+            (Expected::Key(k), _) => k,
+            (_, Some(l)) => {
+                leaf_key = PublicKey::from_spki_der(&l.spki_der)
+                    .map_err(|e| VerifyError::Certificate(format!("the certificate's public key: {e}")))?;
+                &leaf_key
+            }
+            (_, None) => return Err(VerifyError::CertificateRequired),
+        };
         let not_attestation = || {
             VerifyError::Unsupported(
                 "an attestation was required, but this is a plain signature, not a DSSE envelope".into(),
@@ -191,7 +230,19 @@ impl Verifier {
         let tlog = match policy.tlog {
             TlogPolicy::SkipUnsafe => TlogOutcome::Skipped,
             TlogPolicy::Require if entity.log_evidence.is_empty() => return Err(VerifyError::TlogMissing),
-            TlogPolicy::Require => TlogOutcome::Verified(self.verify_log_entries(entity, policy)?),
+            TlogPolicy::Require => TlogOutcome::Verified(self.verify_log_entries(entity, key, &policy.artifact)?),
+        };
+        let certificate = match (&policy.signer, &leaf, &entity.signer) {
+            (Expected::Identity(identity), Some(leaf), SignerMaterial::Certificates(chain)) => Some(keyless::verify(
+                leaf,
+                &chain[1..],
+                identity,
+                &self.trust,
+                entity.signature_bytes(),
+                &entity.timestamps,
+                &tlog,
+            )?),
+            _ => None,
         };
         Ok(VerificationResult::new(
             entity.format.clone(),
@@ -200,6 +251,7 @@ impl Verifier {
             statement,
             payload,
             tlog,
+            certificate,
         ))
     }
 }
@@ -207,8 +259,13 @@ impl Verifier {
 impl Verifier {
     /// Every log entry must be from a trusted log, carry valid promises (SET, inclusion proof under a signed
     /// checkpoint) and record exactly this signature: digest, signature bytes and key.
-    fn verify_log_entries(&self, entity: &SignedEntity, policy: &Policy) -> Result<Vec<VerifiedEntry>, VerifyError> {
-        let signer = BodySigner::Key(&policy.key);
+    fn verify_log_entries(
+        &self,
+        entity: &SignedEntity,
+        key: &PublicKey,
+        artifact: &Artifact,
+    ) -> Result<Vec<VerifiedEntry>, VerifyError> {
+        let signer = BodySigner::Key(key);
         let mut verified = Vec::with_capacity(entity.log_evidence.len());
         for evidence in &entity.log_evidence {
             let owned;
@@ -229,7 +286,7 @@ impl Verifier {
             }
             let matched = match &entity.content {
                 Content::Message { signature, .. } => {
-                    body.check_digest_signature(|alg| policy.artifact.digest(alg), signature, signer)
+                    body.check_digest_signature(|alg| artifact.digest(alg), signature, signer)
                 }
                 Content::SimpleSigning { payload, signature } => {
                     body.check_digest_signature(|alg| Some(ArtifactDigest::of(alg, payload)), signature, signer)

@@ -52,6 +52,7 @@ pub struct VerificationResult {
     statement: Option<Statement>,
     payload: Vec<u8>,
     tlog: TlogOutcome,
+    certificate: Option<super::CertificateSummary>,
 }
 
 impl VerificationResult {
@@ -62,6 +63,7 @@ impl VerificationResult {
         statement: Option<Statement>,
         payload: Vec<u8>,
         tlog: TlogOutcome,
+        certificate: Option<super::CertificateSummary>,
     ) -> Self {
         Self {
             format,
@@ -71,7 +73,13 @@ impl VerificationResult {
             statement,
             payload,
             tlog,
+            certificate,
         }
+    }
+
+    /// For a keyless signature: what the certificate established.
+    pub fn certificate(&self) -> Option<&super::CertificateSummary> {
+        self.certificate.as_ref()
     }
 
     /// The signed document as JSON text: the verified in-toto statement (its predicate as received), or the
@@ -116,6 +124,15 @@ impl VerificationResult {
             "signer": {"kind": "publicKey", "keyType": self.key_kind, "keyFingerprint": self.key_fingerprint},
             "transparencyLog": self.tlog.to_json(),
         });
+        if let Some(c) = &self.certificate {
+            v["signer"] = json!({
+                "kind": "certificate",
+                "identities": c.sans,
+                "issuer": c.issuer,
+                "keyType": self.key_kind,
+                "verifiedAt": c.verified_times.iter().map(|(t, source)| json!({"time": crate::rfc3339::format(*t), "source": source})).collect::<Vec<_>>(),
+            });
+        }
         if let Some(d) = &self.artifact_digest {
             v["artifactDigest"] = json!(d.to_string());
         }
