@@ -41,4 +41,26 @@ for f in "${envelopes[@]}"; do
     sed -n 's/.*"payload" *: *"\([A-Za-z0-9+\/=_-]*\)".*/\1/p' "$f" | head -n1 | base64 -d \
         > "$corpus/dsse_statement/statement-$(basename "$f" .dsse.json)" 2>/dev/null || true
 done
+# Rekor v1 API entries (keyed by UUID and bare), log infos, proofs and proposed entries for log_entry.
+mapfile -t rekor < <(find "$vectors/rekor" -type f -name '*.json' | sort)
+seed log_entry "${rekor[@]}"
+
+# The signed notes inside them (log infos' signedTreeHead, inclusion proofs' checkpoint, bundles'
+# checkpoint.envelope), one raw note per file, for checkpoint; the state files hsign writes are JSON too.
+mkdir -p "$corpus/checkpoint"
+if command -v jq >/dev/null; then
+    n=0
+    for f in "${rekor[@]}" "${sigstore_bundles[@]}"; do
+        while IFS= read -r note; do
+            out="$corpus/checkpoint/note-$(printf '%s' "$note" | sha256sum | cut -c1-40)"
+            jq -j . <<<"$note" > "$out"
+            n=$((n + 1))
+        done < <(jq -c '.. | objects | (.signedTreeHead?, .checkpoint?, .envelope?) | strings | select(test("\n\n"))' "$f" 2>/dev/null)
+    done
+    echo "seed.sh: checkpoint: $n notes"
+else
+    echo "seed.sh: jq not found: checkpoint corpus not seeded from the vectors" >&2
+fi
+seed checkpoint "${rekor[@]}"
+
 echo "seed.sh: done; corpora in $corpus"

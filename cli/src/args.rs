@@ -70,6 +70,9 @@ pub enum Command {
     /// Attach documents to an image.
     #[command(subcommand)]
     Attach(AttachCommand),
+    /// Look up and verify entries of a Rekor transparency log.
+    #[command(subcommand)]
+    Rekor(RekorCommand),
 }
 
 /// `attest`.
@@ -101,9 +104,11 @@ pub struct AttestArgs {
 /// `verify-attestation`.
 #[derive(Debug, Args)]
 pub struct VerifyAttestationArgs {
-    /// The public key (PEM or DER).
-    #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// The public key (PEM or DER); or verify keyless with --certificate-identity and --certificate-oidc-issuer.
+    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Only attestations of this predicate type (shortcut or URI); all types when omitted.
     #[arg(long = "type", value_name = "TYPE")]
     pub predicate_type: Option<String>,
@@ -223,6 +228,42 @@ pub struct TrustArgs {
     /// looked up.
     #[arg(long)]
     pub offline: bool,
+    /// Trust the public-good staging instance (its trusted root is built in) instead of production.
+    #[arg(long, conflicts_with_all = ["trusted_root", "rekor_public_key"])]
+    pub staging: bool,
+}
+
+/// Keyless verification: who the signing certificate must name. cosign's flags; regular expressions here must
+/// match the WHOLE value (cosign's match anywhere in it).
+#[derive(Debug, Args, Clone, Default)]
+pub struct IdentityArgs {
+    /// The identity the certificate must name (SAN email address or URI), exactly.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["certificate_identity_regexp", "key"])]
+    pub certificate_identity: Option<String>,
+    /// A regular expression the whole identity must match (anchored, unlike cosign).
+    #[arg(long, value_name = "REGEX", conflicts_with = "key")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer the certificate must name, exactly (e.g. https://token.actions.githubusercontent.com).
+    #[arg(long, value_name = "URL", conflicts_with = "certificate_oidc_issuer_regexp")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// The GitHub workflow trigger the certificate must name (e.g. push).
+    #[arg(long, value_name = "EVENT")]
+    pub certificate_github_workflow_trigger: Option<String>,
+    /// The commit SHA the certificate must name.
+    #[arg(long, value_name = "SHA")]
+    pub certificate_github_workflow_sha: Option<String>,
+    /// The workflow name the certificate must name.
+    #[arg(long, value_name = "NAME")]
+    pub certificate_github_workflow_name: Option<String>,
+    /// The repository (owner/name) the certificate must name.
+    #[arg(long, value_name = "REPO")]
+    pub certificate_github_workflow_repository: Option<String>,
+    /// The git ref the certificate must name (e.g. refs/heads/main).
+    #[arg(long, value_name = "REF")]
+    pub certificate_github_workflow_ref: Option<String>,
 }
 
 /// Registry access flags.
@@ -262,9 +303,11 @@ pub struct SignArgs {
 /// `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The public key (PEM or DER).
-    #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// The public key (PEM or DER); or verify keyless with --certificate-identity and --certificate-oidc-issuer.
+    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Require the signed annotation `key=value` (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,
@@ -384,9 +427,11 @@ pub struct SignBlobArgs {
 /// `verify-blob`.
 #[derive(Debug, Args)]
 pub struct VerifyBlobArgs {
-    /// The public key (PEM or DER).
-    #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// The public key (PEM or DER); or verify keyless with --certificate-identity and --certificate-oidc-issuer.
+    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// A Sigstore bundle (any version) or a cosign legacy `--bundle` file.
     #[arg(long, value_name = "FILE", required_unless_present = "signature")]
     pub bundle: Option<PathBuf>,
@@ -403,9 +448,11 @@ pub struct VerifyBlobArgs {
 /// `verify-blob-attestation`.
 #[derive(Debug, Args)]
 pub struct VerifyBlobAttestationArgs {
-    /// The public key (PEM or DER).
-    #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// The public key (PEM or DER); or verify keyless with --certificate-identity and --certificate-oidc-issuer.
+    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// A DSSE envelope file (as `attest-blob --output-signature` writes).
     #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
     pub signature: Option<PathBuf>,
@@ -431,6 +478,98 @@ pub struct VerifyBlobAttestationArgs {
     /// The file the attestation is about.
     #[arg(value_name = "FILE", required_unless_present = "digest")]
     pub file: Option<String>,
+}
+
+/// `rekor`: the Rekor transparency log, without rekor-cli.
+#[derive(Debug, Subcommand)]
+pub enum RekorCommand {
+    /// Fetch an entry by UUID or log index and verify it: its UUID is its body's hash, its SET and its
+    /// inclusion proof under a checkpoint signed by the trusted log.
+    Get(RekorEntryArgs),
+    /// Find entry UUIDs by artifact digest or signer key in Rekor's search index. The index is deprecated and
+    /// may be incomplete; the UUIDs are unverified hints: check each with `hsign rekor get`.
+    Search(RekorSearchArgs),
+    /// Prove an entry is in the log's current tree: verify it as `get` does, verify the log's current signed
+    /// tree head, and verify a consistency proof between the entry's tree and the current one.
+    Verify(RekorEntryArgs),
+    /// Print and verify the log's signed tree head; with --state, prove the log only grew since the last run
+    /// (exit 12 if it forked or rolled back).
+    #[command(name = "loginfo", visible_alias = "log-info")]
+    LogInfo(RekorLogInfoArgs),
+}
+
+/// The log and the trusted material of the `rekor` commands. The log's key comes from the trusted material,
+/// never from the log itself.
+#[derive(Debug, Args, Clone)]
+pub struct RekorLogArgs {
+    /// The Rekor log to ask.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// The log's public key (PEM): trust this log's signatures (instead of the embedded public-good root's
+    /// logs).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SIGSTORE_REKOR_PUBLIC_KEY",
+        conflicts_with = "trusted_root"
+    )]
+    pub rekor_public_key: Option<PathBuf>,
+    /// A Sigstore trusted_root.json whose transparency logs to trust (instead of the embedded public-good
+    /// root).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+/// `rekor get` and `rekor verify`: one entry, by UUID or by log index.
+#[derive(Debug, Args)]
+#[group(id = "entry", required = true, multiple = false, args = ["uuid", "log_index"])]
+pub struct RekorEntryArgs {
+    /// The entry UUID: 64 hex digits (the leaf hash), or 80 with the tree id in front.
+    #[arg(long, value_name = "UUID")]
+    pub uuid: Option<String>,
+    /// The entry's global log index.
+    #[arg(long, value_name = "N")]
+    pub log_index: Option<u64>,
+    #[command(flatten)]
+    pub log: RekorLogArgs,
+}
+
+/// `rekor search`.
+#[derive(Debug, Args)]
+pub struct RekorSearchArgs {
+    #[command(flatten)]
+    pub query: RekorSearchQuery,
+    /// The Rekor log to ask.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+}
+
+/// What `rekor search` looks for: a digest (given or computed from a file) and/or a signer key.
+#[derive(Debug, Args)]
+#[group(id = "query", required = true, multiple = true)]
+pub struct RekorSearchQuery {
+    /// Entries for this digest: `sha256:<hex>` (also sha384, sha512), or bare hex for SHA-256.
+    #[arg(long, value_name = "DIGEST", conflicts_with = "artifact")]
+    pub sha: Option<String>,
+    /// Entries for this file (hashed with SHA-256, streamed).
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Option<PathBuf>,
+    /// Entries signed with this public key or certificate (PEM, or a DER key). With --sha or --artifact,
+    /// entries matching both.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+/// `rekor loginfo`.
+#[derive(Debug, Args)]
+pub struct RekorLogInfoArgs {
+    /// The last tree head seen (JSON). Read when it exists: the log must prove, with a consistency proof, that
+    /// its current tree extends it. Written (atomically) with the new tree head once verified; left untouched
+    /// when the log forked.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub log: RekorLogArgs,
 }
 
 #[cfg(test)]

@@ -24,7 +24,6 @@ pub enum Exit {
     /// 12: signatures were found, but none verified (cosign's code).
     NoMatchingSignature = 12,
     /// 13: the signature has no certificate where one is required (cosign's code).
-    #[allow(dead_code)]
     NoCertificate = 13,
 }
 
@@ -33,6 +32,7 @@ pub enum Exit {
 pub fn for_verify_error(err: &VerifyError) -> Exit {
     match err {
         VerifyError::ArtifactRequired => Exit::Usage,
+        VerifyError::CertificateRequired => Exit::NoCertificate,
         _ => Exit::NoMatchingSignature,
     }
 }

@@ -63,5 +63,6 @@ fn run(command: &Command, out: Printer) -> Result<(), CliError> {
         Command::VerifyAttestation(a) => commands::attest::verify_attestation(a, out),
         Command::AttestBlob(a) => commands::attest::attest_blob(a, out),
         Command::Attach(args::AttachCommand::Sbom(a)) => commands::attest::attach_sbom(a, out),
+        Command::Rekor(c) => commands::rekor::run(c, out),
     }
 }

@@ -7,6 +7,8 @@ mod faults;
 mod image;
 mod image_interop;
 mod interop;
+mod keyless;
 pub mod keys;
 mod registry_infra;
+mod rekor;
 mod tlog;

@@ -127,9 +127,9 @@ pub fn verify_attestation(args: &VerifyAttestationArgs, out: Printer) -> Result<
         Some(path) => Some(super::predicate_policy::load(path)?),
         None => None,
     };
-    let key = super::load_public_key(&args.key)?;
+    let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let policy = ImagePolicy {
-        key,
+        signer: expected.image_signer(),
         annotations: Default::default(),
         skip_tlog: args.trust.insecure_ignore_tlog,
         verifier: super::trust::verifier(&args.trust, out)?,

@@ -117,9 +117,9 @@ pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
         .map(|s| parse_image(s))
         .collect::<Result<Vec<_>, _>>()?;
     let annotations = parse_annotations(&args.annotations)?;
-    let key = super::load_public_key(&args.key)?;
+    let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let policy = ImagePolicy {
-        key,
+        signer: expected.image_signer(),
         annotations,
         skip_tlog: args.trust.insecure_ignore_tlog,
         verifier: super::trust::verifier(&args.trust, out)?,

@@ -5,6 +5,7 @@ pub mod attest;
 pub mod image;
 pub mod keys;
 pub mod predicate_policy;
+pub mod rekor;
 pub mod sign_blob;
 pub mod trust;
 pub mod verify_blob;

@@ -9,7 +9,12 @@ use hsign_core::tlog::upload::Uploader;
 use hsign_core::trust::TrustedRoot;
 use hsign_core::verify::Verifier;
 
-use crate::args::{TlogUploadArgs, TrustArgs};
+use std::path::Path;
+
+use hsign_core::keys::PublicKey;
+use hsign_core::verify::{CertificateIdentity, Matcher};
+
+use crate::args::{IdentityArgs, TlogUploadArgs, TrustArgs};
 use crate::error::CliError;
 use crate::fsio;
 use crate::output::Printer;
@@ -35,7 +40,63 @@ pub fn trusted_root(args: &TrustArgs) -> Result<TrustedRoot, CliError> {
         let data = fsio::read_document(path, "trusted root")?;
         return TrustedRoot::from_json(&data).map_err(|e| CliError::format(path, &e));
     }
-    Ok(TrustedRoot::production())
+    Ok(if args.staging {
+        TrustedRoot::staging()
+    } else {
+        TrustedRoot::production()
+    })
+}
+
+/// Who must have signed, from `--key` or the keyless identity flags.
+pub enum Expected {
+    /// A key.
+    Key(PublicKey),
+    /// A keyless identity.
+    Identity(CertificateIdentity),
+}
+
+/// Reads `--key`, or builds the keyless identity from `--certificate-identity(-regexp)` and
+/// `--certificate-oidc-issuer(-regexp)` (both required, as cosign requires) and the GitHub claims.
+pub fn expected(key: Option<&Path>, id: &IdentityArgs) -> Result<Expected, CliError> {
+    if let Some(path) = key {
+        return Ok(Expected::Key(super::load_public_key(path)?));
+    }
+    let matcher = |exact: &Option<String>, regex: &Option<String>, what: &str| -> Result<Matcher, CliError> {
+        match (exact, regex) {
+            (Some(e), _) => Ok(Matcher::Exact(e.clone())),
+            (None, Some(r)) => Matcher::regex(r).map_err(|e| CliError::usage(format!("--{what}-regexp: {e}"))),
+            (None, None) => Err(CliError::usage(format!(
+                "keyless verification needs --{what} or --{what}-regexp (or pass --key)"
+            ))),
+        }
+    };
+    let subject = matcher(
+        &id.certificate_identity,
+        &id.certificate_identity_regexp,
+        "certificate-identity",
+    )?;
+    let issuer = matcher(
+        &id.certificate_oidc_issuer,
+        &id.certificate_oidc_issuer_regexp,
+        "certificate-oidc-issuer",
+    )?;
+    let mut github = std::collections::BTreeMap::new();
+    for (claim, value) in [
+        ("trigger", &id.certificate_github_workflow_trigger),
+        ("sha", &id.certificate_github_workflow_sha),
+        ("name", &id.certificate_github_workflow_name),
+        ("repository", &id.certificate_github_workflow_repository),
+        ("ref", &id.certificate_github_workflow_ref),
+    ] {
+        if let Some(v) = value {
+            github.insert(claim.to_string(), v.clone());
+        }
+    }
+    Ok(Expected::Identity(CertificateIdentity {
+        subject,
+        issuer,
+        github,
+    }))
 }
 
 /// The verifier for the flags; warns when the log is skipped.
@@ -67,4 +128,32 @@ pub fn upload_error(e: &hsign_core::tlog::upload::UploadError) -> CliError {
         format!("transparency log upload failed, nothing was written: {e}"),
     )
     .hint("--tlog-upload=false signs without the log (verifiers then need --insecure-ignore-tlog); --rekor-url chooses another log")
+}
+
+impl Expected {
+    /// The policy builder for this signer.
+    pub fn policy(self) -> hsign_core::verify::PolicyBuilder {
+        match self {
+            Self::Key(k) => hsign_core::verify::Policy::builder(k),
+            Self::Identity(id) => hsign_core::verify::Policy::keyless(id),
+        }
+    }
+
+    /// The key that will check the signature: the given one, or the certificate's the entity carries.
+    pub fn signing_key(&self, entity: &hsign_core::verify::SignedEntity) -> Result<PublicKey, CliError> {
+        match self {
+            Self::Key(k) => Ok(k.clone()),
+            Self::Identity(_) => entity
+                .certificate_key()
+                .ok_or_else(|| CliError::verify(&hsign_core::verify::VerifyError::CertificateRequired)),
+        }
+    }
+
+    /// The image verification signer.
+    pub fn image_signer(self) -> hsign_core::image::verify::ImageSigner {
+        match self {
+            Self::Key(k) => hsign_core::image::verify::ImageSigner::Key(k),
+            Self::Identity(id) => hsign_core::image::verify::ImageSigner::Identity(id),
+        }
+    }
 }

@@ -15,16 +15,16 @@ use crate::output::Printer;
 
 /// `verify-blob`.
 pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
-    let key = super::load_public_key(&args.key)?;
+    let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let entity = match (&args.bundle, &args.signature) {
         (Some(path), _) => load_entity(path)?,
         (None, Some(path)) => SignedEntity::from_detached_signature(read_signature(path)?),
         (None, None) => return Err(CliError::usage("pass --bundle or --signature")),
     };
     let source = Source::resolve(&args.file)?;
-    let (algorithms, whole) = entity.artifact_needs(&key);
+    let (algorithms, whole) = entity.artifact_needs(&expected.signing_key(&entity)?);
     let artifact = source.load(&algorithms, whole, out.quiet)?;
-    let mut policy = Policy::builder(key).artifact(artifact);
+    let mut policy = expected.policy().artifact(artifact);
     if args.trust.insecure_ignore_tlog {
         policy = policy.without_tlog_unsafe();
     }
@@ -45,7 +45,7 @@ pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result
             args.predicate_type
         ))
     })?;
-    let key = super::load_public_key(&args.key)?;
+    let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let entity = load_entity(path)?;
     if entity.is_message_signature() {
         return Err(CliError::format(
@@ -71,7 +71,7 @@ pub fn run_attestation(args: &VerifyBlobAttestationArgs, out: Printer) -> Result
         }
         (None, None) => return Err(CliError::usage("pass the file, or --digest")),
     };
-    let mut policy = Policy::builder(key).artifact(artifact).predicate_type(predicate_type);
+    let mut policy = expected.policy().artifact(artifact).predicate_type(predicate_type);
     if args.trust.insecure_ignore_tlog {
         policy = policy.without_tlog_unsafe();
     }

@@ -22,8 +22,8 @@ use hsign_keys::{PublicKey, pem};
 /// What every signature of an image must satisfy.
 #[derive(Clone, Debug)]
 pub struct ImagePolicy {
-    /// The key that must have signed.
-    pub key: PublicKey,
+    /// Who must have signed: a key, or a keyless identity.
+    pub signer: ImageSigner,
     /// Signed annotations that must be present (`-a k=v`).
     pub annotations: BTreeMap<String, String>,
     /// Skip the transparency log (unsafe).
@@ -32,6 +32,15 @@ pub struct ImagePolicy {
     pub verifier: Verifier,
     /// Where to look up legacy signatures that carry no log bundle (`None`: offline, they fail).
     pub log_lookup: Option<RekorClient>,
+}
+
+/// Who must have signed an image's signatures.
+#[derive(Clone, Debug)]
+pub enum ImageSigner {
+    /// This key.
+    Key(PublicKey),
+    /// A Fulcio certificate for this identity.
+    Identity(crate::verify::CertificateIdentity),
 }
 
 /// One verified signature of an image.
@@ -278,7 +287,11 @@ fn image_digest(image: &ImageRef, subject: &ManifestInfo) -> Result<ArtifactDige
 }
 
 fn base_policy(policy: &ImagePolicy, digest: &ArtifactDigest) -> crate::verify::PolicyBuilder {
-    let mut p = Policy::builder(policy.key.clone())
+    let p = match &policy.signer {
+        ImageSigner::Key(k) => Policy::builder(k.clone()),
+        ImageSigner::Identity(id) => Policy::keyless(id.clone()),
+    };
+    let mut p = p
         .artifact(Artifact::Digests(vec![digest.clone()]))
         .annotations(policy.annotations.clone());
     if policy.skip_tlog {
@@ -297,7 +310,15 @@ fn look_up_log(policy: &ImagePolicy, entity: &mut SignedEntity) -> Result<(), St
     let Some(client) = &policy.log_lookup else {
         return Ok(());
     };
-    let Some(proposed) = entity.proposed_log_entry(&policy.key) else {
+    // The log records the key, or for keyless signatures the certificate.
+    let verifier_pem = match (&policy.signer, entity.signer()) {
+        (ImageSigner::Key(k), _) => k.to_pem(),
+        (ImageSigner::Identity(_), crate::verify::SignerMaterial::Certificates(c)) if !c.is_empty() => {
+            hsign_keys::pem::encode("CERTIFICATE", &c[0])
+        }
+        (ImageSigner::Identity(_), _) => return Ok(()),
+    };
+    let Some(proposed) = entity.proposed_log_entry(&verifier_pem) else {
         return Ok(());
     };
     let found = client

@@ -9,7 +9,9 @@ pub mod body;
 pub mod checkpoint;
 pub mod client;
 pub mod entry;
+pub mod lookup;
 pub mod merkle;
+pub mod state;
 pub mod upload;
 
 use crate::bundle::TlogEntry;

@@ -164,18 +164,31 @@ impl SignedEntity {
         self.log_evidence.extend(entries.into_iter().map(LogEvidence::Entry));
     }
 
-    /// The proposed log entry a log holds for this signature by `key`, to look it up: hashedrekord over the
-    /// simple-signing payload's SHA-256, or dsse for an envelope. `None` for message signatures (their digest
-    /// is the artifact's, which the entity does not hold).
-    pub fn proposed_log_entry(&self, key: &PublicKey) -> Option<serde_json::Value> {
+    /// The proposed log entry a log holds for this signature by `verifier_pem` (a PEM public key or
+    /// certificate), to look it up: hashedrekord over the simple-signing payload's SHA-256, or dsse for an
+    /// envelope. `None` for message signatures (their digest is the artifact's, which the entity does not hold).
+    pub fn proposed_log_entry(&self, verifier_pem: &str) -> Option<serde_json::Value> {
         match &self.content {
             Content::SimpleSigning { payload, signature } => Some(crate::tlog::body::proposed_hashedrekord(
                 &ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha256, payload),
                 signature,
-                &key.to_pem(),
+                verifier_pem,
             )),
-            Content::Dsse(envelope) => Some(crate::tlog::body::proposed_dsse(&envelope.to_json(), &[key.to_pem()])),
+            Content::Dsse(envelope) => Some(crate::tlog::body::proposed_dsse(
+                &envelope.to_json(),
+                &[verifier_pem.to_string()],
+            )),
             Content::Message { .. } => None,
+        }
+    }
+
+    /// The public key of the leaf certificate the signature carries, if it carries a readable one.
+    pub fn certificate_key(&self) -> Option<PublicKey> {
+        match &self.signer {
+            SignerMaterial::Certificates(chain) => {
+                PublicKey::from_spki_der(&crate::x509::spki_der(chain.first()?)?).ok()
+            }
+            _ => None,
         }
     }
 
