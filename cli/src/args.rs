@@ -518,6 +518,9 @@ pub struct RekorLogArgs {
     /// root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+    /// Trust the built-in public-good staging root instead of production.
+    #[arg(long, conflicts_with_all = ["trusted_root", "rekor_public_key"])]
+    pub staging: bool,
 }
 
 /// `rekor get` and `rekor verify`: one entry, by UUID or by log index.

@@ -4,7 +4,6 @@
 //! `hsign_core::tlog::{lookup, state}`; this file fetches, maps errors to exit codes and prints.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -300,29 +299,19 @@ fn fetch_verified(client: &RekorClient, asked: &EntryRef, trust: &TrustedRoot) -
     lookup::verify_lookup(asked, answer, trust).map_err(|e| lookup_error(&e))
 }
 
-/// The trusted material the flags name: the log's key, a trusted root, or the embedded public-good root. As
-/// `trust::trusted_root` reads it for the verifying commands; reading a file never touches the network.
+/// The trusted material the flags name, read as the verifying commands read it.
 fn trusted_root(log: &RekorLogArgs) -> Result<TrustedRoot, CliError> {
-    if let Some(path) = &log.rekor_public_key {
-        let data = fsio::read_document(path, "Rekor public key")?;
-        return TrustedRoot::from_rekor_public_key(&data, &log.rekor_url).map_err(|e| CliError::format(path, &e));
-    }
-    if let Some(path) = &log.trusted_root {
-        let data = fsio::read_document(path, "trusted root")?;
-        return TrustedRoot::from_json(&data).map_err(|e| CliError::format(path, &e));
-    }
-    Ok(TrustedRoot::production())
+    super::trust::load_root(
+        log.rekor_public_key.as_deref(),
+        log.trusted_root.as_deref(),
+        log.staging,
+        &log.rekor_url,
+    )
 }
 
-/// A client for `url`. One request may take `HSIGN_REKOR_TIMEOUT` seconds, 30 by default (as for the other
-/// commands' log requests).
+/// A client for `url`, with the shared per-request timeout (`HSIGN_REKOR_TIMEOUT`).
 fn client(url: &str) -> RekorClient {
-    let secs = std::env::var("HSIGN_REKOR_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(30);
-    RekorClient::new(url, Duration::from_secs(secs))
+    super::trust::log_client(url)
 }
 
 /// A failed request: not found is exit 11, anything else (unreachable, 5xx after the retries, a malformed

@@ -32,19 +32,40 @@ fn log_timeout() -> Duration {
 /// The trusted root the flags name: a Rekor public key, a trusted_root.json, or the embedded public-good
 /// root. Reading a file never touches the network.
 pub fn trusted_root(args: &TrustArgs) -> Result<TrustedRoot, CliError> {
-    if let Some(path) = &args.rekor_public_key {
+    load_root(
+        args.rekor_public_key.as_deref(),
+        args.trusted_root.as_deref(),
+        args.staging,
+        &args.rekor_url,
+    )
+}
+
+/// The trusted root from a Rekor public key file (for the log at `rekor_url`), a trusted_root.json, or the
+/// embedded staging or production root, in that order of precedence.
+pub fn load_root(
+    rekor_public_key: Option<&Path>,
+    trusted_root: Option<&Path>,
+    staging: bool,
+    rekor_url: &str,
+) -> Result<TrustedRoot, CliError> {
+    if let Some(path) = rekor_public_key {
         let data = fsio::read_document(path, "Rekor public key")?;
-        return TrustedRoot::from_rekor_public_key(&data, &args.rekor_url).map_err(|e| CliError::format(path, &e));
+        return TrustedRoot::from_rekor_public_key(&data, rekor_url).map_err(|e| CliError::format(path, &e));
     }
-    if let Some(path) = &args.trusted_root {
+    if let Some(path) = trusted_root {
         let data = fsio::read_document(path, "trusted root")?;
         return TrustedRoot::from_json(&data).map_err(|e| CliError::format(path, &e));
     }
-    Ok(if args.staging {
+    Ok(if staging {
         TrustedRoot::staging()
     } else {
         TrustedRoot::production()
     })
+}
+
+/// A client for the log at `url`, with the per-request timeout of `HSIGN_REKOR_TIMEOUT`.
+pub fn log_client(url: &str) -> RekorClient {
+    RekorClient::new(url, log_timeout())
 }
 
 /// Who must have signed, from `--key` or the keyless identity flags.
@@ -109,14 +130,14 @@ pub fn verifier(args: &TrustArgs, out: Printer) -> Result<Verifier, CliError> {
 
 /// Where legacy signatures without an embedded entry are looked up; `None` when offline or not needed.
 pub fn lookup(args: &TrustArgs) -> Option<RekorClient> {
-    (!args.offline && !args.insecure_ignore_tlog).then(|| RekorClient::new(&args.rekor_url, log_timeout()))
+    (!args.offline && !args.insecure_ignore_tlog).then(|| log_client(&args.rekor_url))
 }
 
 /// The log signatures are recorded in, or `None` with `--tlog-upload=false`. The log's answers are checked
 /// with the embedded public-good root (which knows the public instance's key).
 pub fn uploader(args: &TlogUploadArgs) -> Option<Uploader> {
     args.tlog_upload.then(|| Uploader {
-        client: RekorClient::new(&args.rekor_url, log_timeout()),
+        client: log_client(&args.rekor_url),
         trust: TrustedRoot::production(),
     })
 }
