@@ -16,6 +16,7 @@ pub mod digest;
 pub mod dsse;
 mod encoding;
 mod error;
+pub mod fulcio;
 pub mod gojson;
 pub mod image;
 pub mod intoto;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+pub mod fulcio;
 pub mod image;
 pub mod proxy;
 pub mod registry;

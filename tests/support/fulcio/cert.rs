@@ -1,0 +1,199 @@
+//! The certificates of the test CA, hand-assembled as DER (a `TBSCertificate` built from small TLV encoders,
+//! signed with ECDSA P-256 SHA-256 by [`hsign_keys::PrivateKey::sign_digest`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use der::asn1::ObjectIdentifier;
+use hsign_keys::{HashAlgorithm, PrivateKey, PublicKey};
+use sha2::{Digest as _, Sha256};
+
+const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const ORGANIZATION: &str = "2.5.4.10";
+const COMMON_NAME: &str = "2.5.4.3";
+const SUBJECT_KEY_ID: &str = "2.5.29.14";
+const KEY_USAGE: &str = "2.5.29.15";
+const SUBJECT_ALT_NAME: &str = "2.5.29.17";
+const BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const AUTHORITY_KEY_ID: &str = "2.5.29.35";
+const EXT_KEY_USAGE: &str = "2.5.29.37";
+const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+/// Fulcio's v1 issuer extension: the raw issuer URL bytes.
+const FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
+/// Fulcio's v2 issuer extension: a DER UTF8String.
+const FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+
+/// One TLV with a definite DER length.
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// A non-negative INTEGER from big-endian bytes (minimal, with a 0 prefix when the high bit is set).
+pub(crate) fn uint(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut content = Vec::with_capacity(trimmed.len() + 1);
+    if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(&trimmed);
+    tlv(0x02, &content)
+}
+
+fn oid(dotted: &str) -> Vec<u8> {
+    let id = ObjectIdentifier::new(dotted).unwrap_or_else(|e| panic!("OID {dotted}: {e}"));
+    tlv(0x06, id.as_bytes())
+}
+
+fn utf8(s: &str) -> Vec<u8> {
+    tlv(0x0c, s.as_bytes())
+}
+
+fn octets(b: &[u8]) -> Vec<u8> {
+    tlv(0x04, b)
+}
+
+fn bits(b: &[u8], unused: u8) -> Vec<u8> {
+    let mut content = vec![unused];
+    content.extend_from_slice(b);
+    tlv(0x03, &content)
+}
+
+/// UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5).
+fn time(secs: i64) -> Vec<u8> {
+    let text = hsign_core::rfc3339::format(secs);
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let year: i64 = digits.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    if (1950..2050).contains(&year) {
+        tlv(0x17, format!("{}Z", &digits[2..]).as_bytes())
+    } else {
+        tlv(0x18, format!("{digits}Z").as_bytes())
+    }
+}
+
+/// A distinguished name `O=<organization>, CN=<common_name>`, or the empty name.
+pub(crate) fn name(organization: Option<&str>, common_name: Option<&str>) -> Vec<u8> {
+    let mut rdns = Vec::new();
+    for (attr, value) in [(ORGANIZATION, organization), (COMMON_NAME, common_name)] {
+        if let Some(v) = value {
+            rdns.push(tlv(0x31, &seq(&[oid(attr), utf8(v)])));
+        }
+    }
+    seq(&rdns)
+}
+
+fn extension(id: &str, critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut parts = vec![oid(id)];
+    if critical {
+        parts.push(vec![0x01, 0x01, 0xff]);
+    }
+    parts.push(octets(value));
+    seq(&parts)
+}
+
+/// The key identifier of a key: SHA-256 of its SPKI, cut to 20 bytes.
+fn key_id(key: &PublicKey) -> Vec<u8> {
+    Sha256::digest(key.to_spki_der())[..20].to_vec()
+}
+
+/// A fresh positive 128-bit serial number.
+fn serial() -> Vec<u8> {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut seed = Vec::new();
+    for _ in 0..2 {
+        // RandomState is randomly seeded per process and per instance.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        seed.extend_from_slice(&h.finish().to_be_bytes());
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    seed.extend_from_slice(&nanos.to_be_bytes());
+    let mut out = Sha256::digest(&seed)[..16].to_vec();
+    out[0] = (out[0] & 0x7f) | 0x01;
+    uint(&out)
+}
+
+/// What a certificate says, apart from its keys.
+pub(crate) struct Profile<'a> {
+    /// The subject name (DER).
+    pub(crate) subject: Vec<u8>,
+    /// notBefore and notAfter, Unix seconds.
+    pub(crate) validity: (i64, i64),
+    /// `Some(path_len)` for a CA (`None` inside: no length constraint); `None` for a leaf.
+    pub(crate) ca: Option<Option<u8>>,
+    /// For a leaf: the SAN (`Ok(email)` as rfc822Name, `Err(uri)` as URI) and the OIDC issuer.
+    pub(crate) identity: Option<(Result<&'a str, &'a str>, &'a str)>,
+}
+
+/// Issues a certificate for `subject_key` under `issuer_name`/`issuer_key` (self-signed when they are the
+/// subject's own), returning DER.
+pub(crate) fn issue(
+    profile: &Profile<'_>,
+    subject_key: &PublicKey,
+    issuer_name: &[u8],
+    issuer_key: &PrivateKey,
+) -> Vec<u8> {
+    let algorithm = seq(&[oid(ECDSA_SHA256)]);
+    let mut exts = Vec::new();
+    match profile.ca {
+        Some(path_len) => {
+            let mut bc = vec![vec![0x01, 0x01, 0xff]];
+            if let Some(n) = path_len {
+                bc.push(uint(&[n]));
+            }
+            exts.push(extension(BASIC_CONSTRAINTS, true, &seq(&bc)));
+            // keyCertSign (bit 5) and cRLSign (bit 6).
+            exts.push(extension(KEY_USAGE, true, &bits(&[0x06], 1)));
+        }
+        None => {
+            // digitalSignature (bit 0).
+            exts.push(extension(KEY_USAGE, true, &bits(&[0x80], 7)));
+            exts.push(extension(EXT_KEY_USAGE, false, &seq(&[oid(CODE_SIGNING)])));
+        }
+    }
+    exts.push(extension(SUBJECT_KEY_ID, false, &octets(&key_id(subject_key))));
+    exts.push(extension(
+        AUTHORITY_KEY_ID,
+        false,
+        &seq(&[tlv(0x80, &key_id(&issuer_key.public_key()))]),
+    ));
+    if let Some((san, issuer)) = profile.identity {
+        let general_name = match san {
+            Ok(email) => tlv(0x81, email.as_bytes()),
+            Err(uri) => tlv(0x86, uri.as_bytes()),
+        };
+        // The subject is empty, so the SAN is critical (RFC 5280 4.2.1.6), as Fulcio marks it.
+        exts.push(extension(SUBJECT_ALT_NAME, true, &seq(&[general_name])));
+        exts.push(extension(FULCIO_ISSUER_V1, false, issuer.as_bytes()));
+        exts.push(extension(FULCIO_ISSUER_V2, false, &utf8(issuer)));
+    }
+    let tbs = seq(&[
+        tlv(0xa0, &uint(&[2])),
+        serial(),
+        algorithm.clone(),
+        issuer_name.to_vec(),
+        seq(&[time(profile.validity.0), time(profile.validity.1)]),
+        profile.subject.clone(),
+        subject_key.to_spki_der(),
+        tlv(0xa3, &seq(&exts)),
+    ]);
+    let signature = issuer_key
+        .sign_digest(HashAlgorithm::Sha256, &Sha256::digest(&tbs))
+        .expect("signing a certificate with the CA key");
+    seq(&[tbs, algorithm, bits(&signature, 0)])
+}
