@@ -264,6 +264,9 @@ pub struct IdentityArgs {
     /// The git ref the certificate must name (e.g. refs/heads/main).
     #[arg(long, value_name = "REF")]
     pub certificate_github_workflow_ref: Option<String>,
+    /// Do not require a certificate transparency SCT in the certificate (private CAs without a CT log).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
 }
 
 /// Registry access flags.

@@ -129,6 +129,7 @@ pub fn verify_attestation(args: &VerifyAttestationArgs, out: Printer) -> Result<
     };
     let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let policy = ImagePolicy {
+        skip_sct: !expected.requires_sct(),
         signer: expected.image_signer(),
         annotations: Default::default(),
         skip_tlog: args.trust.insecure_ignore_tlog,

@@ -119,6 +119,7 @@ pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
     let annotations = parse_annotations(&args.annotations)?;
     let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
     let policy = ImagePolicy {
+        skip_sct: !expected.requires_sct(),
         signer: expected.image_signer(),
         annotations,
         skip_tlog: args.trust.insecure_ignore_tlog,

@@ -36,8 +36,21 @@ pub fn trusted_root(args: &TrustArgs) -> Result<TrustedRoot, CliError> {
         args.rekor_public_key.as_deref(),
         args.trusted_root.as_deref(),
         args.staging,
-        &args.rekor_url,
+        &rekor_url(&args.rekor_url, args.staging),
     )
+}
+
+/// Public-good production and staging Rekor.
+const PRODUCTION_REKOR: &str = "https://rekor.sigstore.dev";
+const STAGING_REKOR: &str = "https://rekor.sigstage.dev";
+
+/// The log URL: with `--staging` and the default URL, staging's log.
+pub fn rekor_url(given: &str, staging: bool) -> String {
+    if staging && given.trim_end_matches('/') == PRODUCTION_REKOR {
+        STAGING_REKOR.to_string()
+    } else {
+        given.to_string()
+    }
 }
 
 /// The trusted root from a Rekor public key file (for the log at `rekor_url`), a trusted_root.json, or the
@@ -72,8 +85,8 @@ pub fn log_client(url: &str) -> RekorClient {
 pub enum Expected {
     /// A key.
     Key(PublicKey),
-    /// A keyless identity.
-    Identity(CertificateIdentity),
+    /// A keyless identity, and whether an SCT is required.
+    Identity(CertificateIdentity, bool),
 }
 
 /// Reads `--key`, or builds the keyless identity from `--certificate-identity(-regexp)` and
@@ -113,11 +126,14 @@ pub fn expected(key: Option<&Path>, id: &IdentityArgs) -> Result<Expected, CliEr
             github.insert(claim.to_string(), v.clone());
         }
     }
-    Ok(Expected::Identity(CertificateIdentity {
-        subject,
-        issuer,
-        github,
-    }))
+    Ok(Expected::Identity(
+        CertificateIdentity {
+            subject,
+            issuer,
+            github,
+        },
+        !id.insecure_ignore_sct,
+    ))
 }
 
 /// The verifier for the flags; warns when the log is skipped.
@@ -130,7 +146,7 @@ pub fn verifier(args: &TrustArgs, out: Printer) -> Result<Verifier, CliError> {
 
 /// Where legacy signatures without an embedded entry are looked up; `None` when offline or not needed.
 pub fn lookup(args: &TrustArgs) -> Option<RekorClient> {
-    (!args.offline && !args.insecure_ignore_tlog).then(|| log_client(&args.rekor_url))
+    (!args.offline && !args.insecure_ignore_tlog).then(|| log_client(&rekor_url(&args.rekor_url, args.staging)))
 }
 
 /// The log signatures are recorded in, or `None` with `--tlog-upload=false`. The log's answers are checked
@@ -156,7 +172,8 @@ impl Expected {
     pub fn policy(self) -> hsign_core::verify::PolicyBuilder {
         match self {
             Self::Key(k) => hsign_core::verify::Policy::builder(k),
-            Self::Identity(id) => hsign_core::verify::Policy::keyless(id),
+            Self::Identity(id, true) => hsign_core::verify::Policy::keyless(id),
+            Self::Identity(id, false) => hsign_core::verify::Policy::keyless(id).without_sct_unsafe(),
         }
     }
 
@@ -164,17 +181,22 @@ impl Expected {
     pub fn signing_key(&self, entity: &hsign_core::verify::SignedEntity) -> Result<PublicKey, CliError> {
         match self {
             Self::Key(k) => Ok(k.clone()),
-            Self::Identity(_) => entity
+            Self::Identity(..) => entity
                 .certificate_key()
                 .ok_or_else(|| CliError::verify(&hsign_core::verify::VerifyError::CertificateRequired)),
         }
+    }
+
+    /// Whether the certificate must carry an SCT (keyless without `--insecure-ignore-sct`).
+    pub fn requires_sct(&self) -> bool {
+        !matches!(self, Self::Identity(_, false))
     }
 
     /// The image verification signer.
     pub fn image_signer(self) -> hsign_core::image::verify::ImageSigner {
         match self {
             Self::Key(k) => hsign_core::image::verify::ImageSigner::Key(k),
-            Self::Identity(id) => hsign_core::image::verify::ImageSigner::Identity(id),
+            Self::Identity(id, _) => hsign_core::image::verify::ImageSigner::Identity(id),
         }
     }
 }

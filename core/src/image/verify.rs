@@ -28,6 +28,8 @@ pub struct ImagePolicy {
     pub annotations: BTreeMap<String, String>,
     /// Skip the transparency log (unsafe).
     pub skip_tlog: bool,
+    /// Keyless: do not require an SCT (unsafe; private CAs without a CT log).
+    pub skip_sct: bool,
     /// The verifier (trusted material).
     pub verifier: Verifier,
     /// Where to look up legacy signatures that carry no log bundle (`None`: offline, they fail).
@@ -296,6 +298,9 @@ fn base_policy(policy: &ImagePolicy, digest: &ArtifactDigest) -> crate::verify::
         .annotations(policy.annotations.clone());
     if policy.skip_tlog {
         p = p.without_tlog_unsafe();
+    }
+    if policy.skip_sct {
+        p = p.without_sct_unsafe();
     }
     p
 }

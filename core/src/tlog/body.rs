@@ -24,8 +24,8 @@ pub enum LoggedVerifier {
 /// One logged signature with its verifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedSignature {
-    /// The signature bytes.
-    pub signature: Vec<u8>,
+    /// The signature bytes; `None` for intoto 0.0.1, which records only the verifier.
+    pub signature: Option<Vec<u8>>,
     /// The key or certificate.
     pub verifier: LoggedVerifier,
 }
@@ -116,7 +116,9 @@ impl ParsedBody {
             ("hashedrekord", "0.0.1") => EntryBody::Digest {
                 digest: hex_digest(spec, "data.hash")?,
                 signature: LoggedSignature {
-                    signature: b64(str_at(spec, "signature.content")?).map_err(|e| err("spec.signature.content", e))?,
+                    signature: Some(
+                        b64(str_at(spec, "signature.content")?).map_err(|e| err("spec.signature.content", e))?,
+                    ),
                     verifier: pem_verifier(str_at(spec, "signature.publicKey.content")?, "spec.signature.publicKey")?,
                 },
             },
@@ -147,8 +149,10 @@ impl ParsedBody {
                 EntryBody::Digest {
                     digest: ArtifactDigest { algorithm, bytes },
                     signature: LoggedSignature {
-                        signature: b64(str_at(s, "signature.content")?)
-                            .map_err(|e| err("spec.hashedRekordV002.signature.content", e))?,
+                        signature: Some(
+                            b64(str_at(s, "signature.content")?)
+                                .map_err(|e| err("spec.hashedRekordV002.signature.content", e))?,
+                        ),
                         verifier,
                     },
                 }
@@ -164,8 +168,9 @@ impl ParsedBody {
                 EntryBody::Digest {
                     digest: hex_digest(spec, "data.hash")?,
                     signature: LoggedSignature {
-                        signature: b64(str_at(spec, "signature.content")?)
-                            .map_err(|e| err("spec.signature.content", e))?,
+                        signature: Some(
+                            b64(str_at(spec, "signature.content")?).map_err(|e| err("spec.signature.content", e))?,
+                        ),
                         verifier: pem_verifier(
                             str_at(spec, "signature.publicKey.content")?,
                             "spec.signature.publicKey",
@@ -184,7 +189,7 @@ impl ParsedBody {
                     .map(|(i, s)| {
                         let f = format!("spec.signatures[{i}]");
                         Ok(LoggedSignature {
-                            signature: b64(str_at(s, "signature")?).map_err(|e| err(&f, e))?,
+                            signature: Some(b64(str_at(s, "signature")?).map_err(|e| err(&f, e))?),
                             verifier: pem_verifier(str_at(s, "verifier")?, &f)?,
                         })
                     })
@@ -201,7 +206,7 @@ impl ParsedBody {
                 EntryBody::Envelope {
                     payload_hash: hex_digest(content, "payloadHash")?,
                     signatures: vec![LoggedSignature {
-                        signature: Vec::new(),
+                        signature: None,
                         verifier,
                     }],
                 }
@@ -224,7 +229,7 @@ impl ParsedBody {
                             .and_then(|t| b64(t).ok())
                             .ok_or_else(|| err(&f, "sig is not base64 of a base64 signature"))?;
                         Ok(LoggedSignature {
-                            signature: sig,
+                            signature: Some(sig),
                             verifier: pem_verifier(str_at(s, "publicKey")?, &f)?,
                         })
                     })
@@ -328,7 +333,7 @@ impl ParsedBody {
                 "the entry is for digest {digest}, the artifact is {ours}"
             )));
         }
-        if logged.signature != signature {
+        if logged.signature.as_deref() != Some(signature) {
             return Err(BodyMismatch("the entry records another signature".into()));
         }
         if !logged.verifier.matches(signer) {
@@ -372,8 +377,9 @@ impl ParsedBody {
                     )));
                 }
                 let found = signatures.iter().any(|s| {
-                    // intoto 0.0.1 records no signature bytes, only the verifier.
-                    (s.signature.is_empty() || s.signature == signature) && s.verifier.matches(signer)
+                    // intoto 0.0.1 records no signature bytes, only the verifier; an empty recorded signature
+                    // matches nothing.
+                    s.signature.as_deref().is_none_or(|logged| logged == signature) && s.verifier.matches(signer)
                 });
                 if !found {
                     return Err(BodyMismatch(

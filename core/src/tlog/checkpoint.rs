@@ -128,23 +128,26 @@ impl Checkpoint {
         })
     }
 
-    /// Verifies that a signature on this checkpoint is by `key`: the first line whose key hint is
-    /// `hint(name)` must verify. `hint` computes the key hint for a signer name (name-independent for ECDSA
-    /// keys, name-bound for Ed25519 keys).
+    /// Verifies that a signature on this checkpoint is by `key`: the first line whose key hint is one of
+    /// `hints(name)` must verify. `hints` gives the key hints for a signer name (name-independent for ECDSA
+    /// keys, name-bound for Ed25519 keys in C2SP notes).
     pub fn verify_signed_by(
         &self,
         key: &hsign_keys::PublicKey,
-        hint: impl Fn(&str) -> [u8; 4],
+        hints: impl Fn(&str) -> Vec<[u8; 4]>,
     ) -> Result<(), CheckpointError> {
         let mut expected = None;
         for sig in &self.signatures {
-            let want = hint(&sig.name);
-            expected.get_or_insert(want);
-            if sig.key_hint != want {
+            let want = hints(&sig.name);
+            expected.get_or_insert(want.first().copied().unwrap_or_default());
+            if !want.contains(&sig.key_hint) {
                 continue;
             }
-            return super::verify_log_signature(key, self.signed_text.as_bytes(), &sig.signature)
-                .map_err(|_| CheckpointError::BadSignature { name: sig.name.clone() });
+            return super::verify_log_signature(key, self.signed_text.as_bytes(), &sig.signature).map_err(|_| {
+                CheckpointError::BadSignature {
+                    name: format!("{} (key hint {})", sig.name, crate::encoding::hex(&sig.key_hint)),
+                }
+            });
         }
         Err(CheckpointError::NoSignatureByLog {
             expected: expected.map(|h| crate::encoding::hex(&h)).unwrap_or_default(),

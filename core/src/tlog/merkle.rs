@@ -87,7 +87,7 @@ pub fn root_from_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Vec<u8>]
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let inner = inner_proof_size(index, size);
-    let border = (index >> inner).count_ones() as usize;
+    let border = index.checked_shr(inner as u32).unwrap_or(0).count_ones() as usize;
     if proof.len() != inner + border {
         return Err(ProofError::WrongLength {
             got: proof.len(),
@@ -97,7 +97,7 @@ pub fn root_from_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Vec<u8>]
     let mut acc = *leaf;
     for (i, p) in proof.iter().enumerate().take(inner) {
         let p = to_hash(p, i)?;
-        acc = if (index >> i) & 1 == 1 {
+        acc = if index.checked_shr(i as u32).unwrap_or(0) & 1 == 1 {
             node_hash(&p, &acc)
         } else {
             node_hash(&acc, &p)
@@ -166,7 +166,10 @@ pub fn verify_consistency(
     let inner = inner_proof_size(size1 - 1, size2);
     let shift = (size1.trailing_zeros() as usize).min(inner);
     let inner = inner - shift;
-    let border = ((size1 - 1) >> (inner + shift)).count_ones() as usize;
+    let border = (size1 - 1)
+        .checked_shr((inner + shift) as u32)
+        .unwrap_or(0)
+        .count_ones() as usize;
     let (seed, start) = if size1 == 1 << shift {
         (to_hash(root1, 0)?, 0)
     } else {
@@ -177,13 +180,13 @@ pub fn verify_consistency(
         return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     let rest = &proof[start..];
-    let mask = (size1 - 1) >> shift;
+    let mask = (size1 - 1).checked_shr(shift as u32).unwrap_or(0);
     // Walk up from the seed, building both the old root and the new root.
     let mut h1 = seed;
     let mut h2 = seed;
     for (i, p) in rest.iter().enumerate().take(inner) {
         let p = to_hash(p, i + start)?;
-        if (mask >> i) & 1 == 1 {
+        if mask.checked_shr(i as u32).unwrap_or(0) & 1 == 1 {
             h1 = node_hash(&p, &h1);
             h2 = node_hash(&p, &h2);
         } else {
@@ -294,6 +297,16 @@ mod tests {
                 Err(ProofError::IndexOutOfRange { .. })
             ));
         }
+    }
+
+    #[test]
+    fn huge_sizes_do_not_panic() {
+        let leaf = leaf_hash(b"x");
+        for (index, size) in [(0, (1u64 << 63) + 1), (u64::MAX - 1, u64::MAX), (1 << 63, u64::MAX)] {
+            assert!(verify_inclusion(index, size, &leaf, &[], &[0; 32]).is_err());
+        }
+        assert!(verify_consistency(1 << 63, u64::MAX, &[vec![0; 32]], &[0; 32], &[0; 32]).is_err());
+        assert!(verify_consistency(3, u64::MAX, &[], &[0; 32], &[0; 32]).is_err());
     }
 
     #[test]

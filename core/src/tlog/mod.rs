@@ -75,7 +75,7 @@ pub enum TlogError {
     Body(String),
 }
 
-/// What a verified entry established.
+/// What a verified entry established. `integrated_time` is set only when a verified SET covers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedEntry {
     /// The log's base URL (from the trusted root).
@@ -110,7 +110,15 @@ pub fn verify_entry(entry: &TlogEntry, trust: &TrustedRoot) -> Result<VerifiedEn
     let log = trust.tlog_by_id(&entry.log_id).ok_or_else(|| TlogError::UnknownLog {
         log_id: hex(&entry.log_id),
     })?;
-    let integrated_time = (entry.integrated_time > 0).then_some(entry.integrated_time);
+    let mut set_verified = false;
+    if let Some(set) = &entry.inclusion_promise {
+        verify_log_signature(&log.key, &entry::set_message(entry), set).map_err(|_| TlogError::SetInvalid {
+            log_index: entry.log_index,
+        })?;
+        set_verified = true;
+    }
+    // Only a time the log signed counts: the SET's integrated time. It must fall in the log key's validity.
+    let integrated_time = (set_verified && entry.integrated_time > 0).then_some(entry.integrated_time);
     if let Some(t) = integrated_time
         && !log.valid_for.contains(t)
     {
@@ -119,16 +127,11 @@ pub fn verify_entry(entry: &TlogEntry, trust: &TrustedRoot) -> Result<VerifiedEn
             time: t,
         });
     }
-    let mut set_verified = false;
-    if let Some(set) = &entry.inclusion_promise {
-        verify_log_signature(&log.key, &entry::set_message(entry), set).map_err(|_| TlogError::SetInvalid {
-            log_index: entry.log_index,
-        })?;
-        set_verified = true;
-    }
     let mut proof_verified = false;
     if let Some(proof) = &entry.inclusion_proof {
-        let (index, size) = (proof.log_index as u64, proof.tree_size as u64);
+        let (Ok(index), Ok(size)) = (u64::try_from(proof.log_index), u64::try_from(proof.tree_size)) else {
+            return Err(TlogError::Proof(ProofError::IndexOutOfRange { index: 0, size: 0 }));
+        };
         let leaf = merkle::leaf_hash(&entry.canonicalized_body);
         merkle::verify_inclusion(index, size, &leaf, &proof.hashes, &proof.root_hash)?;
         if proof.checkpoint.is_empty() {
@@ -160,7 +163,7 @@ pub fn verify_entry(entry: &TlogEntry, trust: &TrustedRoot) -> Result<VerifiedEn
 /// size and root hash.
 pub fn verify_checkpoint(note: &str, log: &LogInstance, expect: Option<(u64, &[u8])>) -> Result<Checkpoint, TlogError> {
     let checkpoint = Checkpoint::parse(note)?;
-    checkpoint.verify_signed_by(&log.key, |name| log.checkpoint_key_hint(name))?;
+    checkpoint.verify_signed_by(&log.key, |name| log.checkpoint_key_hints(name))?;
     if let Some((size, root)) = expect {
         if checkpoint.tree_size != size {
             return Err(TlogError::CheckpointMismatch(format!(

@@ -154,6 +154,16 @@ impl LogInstance {
         }
     }
 
+    /// Every key hint a checkpoint signature by this log may carry for signer `name`: the C2SP hint
+    /// ([`Self::checkpoint_key_hint`]) and Rekor v1's SHA-256(PKIX DER)[..4], which differ for Ed25519 and RSA
+    /// keys.
+    pub fn checkpoint_key_hints(&self, name: &str) -> Vec<[u8; 4]> {
+        let c2sp = self.checkpoint_key_hint(name);
+        let spki = HashAlgorithm::Sha256.digest(&self.key.to_spki_der());
+        let v1 = [spki[0], spki[1], spki[2], spki[3]];
+        if v1 == c2sp { vec![c2sp] } else { vec![c2sp, v1] }
+    }
+
     /// The 4-byte key hint that starts the signature of a checkpoint signed by this log under the key name
     /// `name` (the checkpoint's origin for the log's own signature, `log2025-1.rekor.sigstore.dev`), as the
     /// C2SP signed-note spec and Rekor v2 compute it:

@@ -22,6 +22,8 @@ pub enum Matcher {
 impl Matcher {
     /// A whole-string regex matcher; the error names the expression.
     pub fn regex(source: &str) -> Result<Self, String> {
+        // Compiled alone first: `a)|(b` is invalid by itself but valid once wrapped, and would escape the anchors.
+        regex_lite::Regex::new(source).map_err(|e| format!("'{source}' is not a valid regular expression: {e}"))?;
         let regex = regex_lite::Regex::new(&format!("^(?:{source})$"))
             .map_err(|e| format!("'{source}' is not a valid regular expression: {e}"))?;
         Ok(Self::Regex {
@@ -125,6 +127,8 @@ mod tests {
         assert!(m.matches("https://github.com/org/repo/.github/workflows/x.yml@refs/heads/main"));
         assert!(!m.matches("xhttps://github.com/org/repo"));
         assert!(Matcher::regex("(").is_err());
+        // An expression that closes the anchoring group is refused, not matched anywhere.
+        assert!(Matcher::regex("https://github\\.com/org/app/.*)|(.*").is_err());
         // Alternation stays inside the anchors.
         let m = Matcher::regex("a|b").unwrap();
         assert!(m.matches("a") && m.matches("b") && !m.matches("ab") && !m.matches("xa"));

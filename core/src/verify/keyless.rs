@@ -28,6 +28,7 @@ pub(super) fn verify(
     signature: &[u8],
     timestamps: &[Vec<u8>],
     log: &TlogOutcome,
+    require_sct: bool,
 ) -> Result<CertificateSummary, VerifyError> {
     let cert_err = |e: x509::CertError| VerifyError::Certificate(e.to_string());
     // Signing times: integrated times the log signed (SET), and RFC 3161 timestamps over the signature.
@@ -59,9 +60,9 @@ pub(super) fn verify(
             .map_err(|e| VerifyError::Certificate(format!("at the {source} {}: {e}", crate::rfc3339::format(*t))))?;
         path.get_or_insert(verified);
     }
-    if !trust.ctlogs.is_empty()
-        && let Some(path) = &path
-    {
+    // An SCT from a CT log of the trusted root is required (cosign's and sigstore-go's threshold of one),
+    // also when the root lists no usable CT log; only an explicit policy skips it.
+    if require_sct && let Some(path) = &path {
         let issuer = path
             .issuer()
             .ok_or_else(|| VerifyError::Certificate("no issuing certificate for the SCT check".into()))?;

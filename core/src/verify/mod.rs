@@ -68,6 +68,7 @@ pub struct Policy {
     tlog: TlogPolicy,
     predicate_type: Option<String>,
     annotations: BTreeMap<String, String>,
+    require_sct: bool,
 }
 
 /// Who must have signed.
@@ -102,6 +103,7 @@ impl Policy {
             tlog: TlogPolicy::Require,
             predicate_type: None,
             annotations: BTreeMap::new(),
+            require_sct: true,
         })
     }
 }
@@ -117,6 +119,13 @@ impl PolicyBuilder {
     /// time verifies.
     pub fn without_tlog_unsafe(mut self) -> Self {
         self.0.tlog = TlogPolicy::SkipUnsafe;
+        self
+    }
+
+    /// Keyless: do not require an SCT in the certificate (cosign's `--insecure-ignore-sct`), for private CAs
+    /// without a certificate transparency log. Unsafe for the public-good instance.
+    pub fn without_sct_unsafe(mut self) -> Self {
+        self.0.require_sct = false;
         self
     }
 
@@ -230,7 +239,14 @@ impl Verifier {
         let tlog = match policy.tlog {
             TlogPolicy::SkipUnsafe => TlogOutcome::Skipped,
             TlogPolicy::Require if entity.log_evidence.is_empty() => return Err(VerifyError::TlogMissing),
-            TlogPolicy::Require => TlogOutcome::Verified(self.verify_log_entries(entity, key, &policy.artifact)?),
+            TlogPolicy::Require => {
+                // Keyless: the log must record this very certificate, not just its key.
+                let signer = match &leaf {
+                    Some(l) => BodySigner::Certificate(&l.der),
+                    None => BodySigner::Key(key),
+                };
+                TlogOutcome::Verified(self.verify_log_entries(entity, signer, &policy.artifact)?)
+            }
         };
         let certificate = match (&policy.signer, &leaf, &entity.signer) {
             (Expected::Identity(identity), Some(leaf), SignerMaterial::Certificates(chain)) => Some(keyless::verify(
@@ -241,6 +257,7 @@ impl Verifier {
                 entity.signature_bytes(),
                 &entity.timestamps,
                 &tlog,
+                policy.require_sct,
             )?),
             _ => None,
         };
@@ -262,10 +279,9 @@ impl Verifier {
     fn verify_log_entries(
         &self,
         entity: &SignedEntity,
-        key: &PublicKey,
+        signer: BodySigner<'_>,
         artifact: &Artifact,
     ) -> Result<Vec<VerifiedEntry>, VerifyError> {
-        let signer = BodySigner::Key(key);
         let mut verified = Vec::with_capacity(entity.log_evidence.len());
         for evidence in &entity.log_evidence {
             let owned;
