@@ -18,18 +18,18 @@ pub struct CertificateSummary {
     pub verified_times: Vec<(i64, &'static str)>,
 }
 
-/// Checks the certificate part of a keyless signature. `signature` is the signature bytes (what timestamps
-/// cover), `log` what the log check established (its verified integrated times count as signing times).
+/// Checks the certificate part of a keyless signature. The entity's signature bytes are what its timestamps
+/// cover; `log` is what the log check established (its verified integrated times count as signing times).
 pub(super) fn verify(
     leaf: &LeafInfo,
     chain: &[Vec<u8>],
     identity: &CertificateIdentity,
     trust: &TrustedRoot,
-    signature: &[u8],
-    timestamps: &[Vec<u8>],
+    entity: &super::SignedEntity,
     log: &TlogOutcome,
     require_sct: bool,
 ) -> Result<CertificateSummary, VerifyError> {
+    let (signature, timestamps) = (entity.signature_bytes(), entity.timestamps());
     let cert_err = |e: x509::CertError| VerifyError::Certificate(e.to_string());
     // Signing times: integrated times the log signed (SET), and RFC 3161 timestamps over the signature.
     let mut times: Vec<(i64, &'static str)> = Vec::new();
