@@ -195,8 +195,11 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
     let source = Source::resolve_input(&args.file)?;
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
     let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
-    let Artifact::Digests(digests) = source.load(&[HashAlgorithm::Sha256], false, out.quiet)? else {
-        return Err(CliError::new(Exit::Failure, "internal: no digest computed"));
+    let digests = match source.load(&[HashAlgorithm::Sha256], false, out.quiet)? {
+        Artifact::Digests(d) => d,
+        // A small file is read whole.
+        Artifact::Bytes(b) => vec![hsign_core::ArtifactDigest::of(HashAlgorithm::Sha256, &b)],
+        Artifact::None => return Err(CliError::new(Exit::Failure, "internal: no digest computed")),
     };
     let name = match &source {
         Source::File(p) => p
