@@ -190,6 +190,17 @@ impl FormatArgs {
     }
 }
 
+/// Keyless signing: without --key, an ephemeral key is certified by Fulcio for the OIDC identity of a token.
+#[derive(Debug, Args, Clone)]
+pub struct KeylessSignArgs {
+    /// The OIDC identity token, or a file holding it (else SIGSTORE_ID_TOKEN, else the GitHub Actions token).
+    #[arg(long, value_name = "TOKEN|FILE", conflicts_with = "key")]
+    pub identity_token: Option<String>,
+    /// The Fulcio certificate authority.
+    #[arg(long, value_name = "URL", default_value = "https://fulcio.sigstore.dev")]
+    pub fulcio_url: String,
+}
+
 /// Transparency-log upload flags of the signing commands.
 #[derive(Debug, Args, Clone)]
 pub struct TlogUploadArgs {
@@ -411,9 +422,11 @@ pub struct PublicKeyArgs {
 /// `sign-blob`.
 #[derive(Debug, Args)]
 pub struct SignBlobArgs {
-    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key. Without it, sign keyless.
     #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Write a Sigstore bundle (v0.3) here.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,

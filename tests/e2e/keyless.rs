@@ -221,3 +221,94 @@ fn cosigns_legacy_blob_bundle_and_oci_attestation_verify_keylessly() {
     hsign(&args("cody@soyland.com")).run().ok();
     hsign(&args("wrong@soyland.com")).run().expect_code(12);
 }
+
+#[test]
+fn sign_blob_keyless_with_a_fulcio_certificate_verifies_with_hsign_and_sigstore_js() {
+    use hsign_e2e::fulcio::FulcioCa;
+    use hsign_e2e::rekor::RekorLog;
+    let ca = FulcioCa::start();
+    let log = RekorLog::start();
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("artifact.txt"), b"keyless artifact\n").unwrap();
+    let root = ca.write_trusted_root(d, Some(&log));
+    let issuer = "https://issuer.hsign.test";
+    let token = ca.mint_token("signer@example.com", issuer, std::time::Duration::from_secs(300));
+    let (fulcio, rekor) = (ca.url(), log.url());
+    let sign = |token: &str, bundle: &str| {
+        hsign(&[
+            "sign-blob",
+            "--identity-token",
+            token,
+            "--fulcio-url",
+            &fulcio,
+            "--rekor-url",
+            &rekor,
+            "--bundle",
+            bundle,
+            "artifact.txt",
+        ])
+        .cwd(d)
+        .run()
+    };
+    sign(&token, "k.bundle").ok();
+    let b: serde_json::Value = serde_json::from_str(&read(&d.join("k.bundle"))).unwrap();
+    assert!(b["verificationMaterial"]["certificate"]["rawBytes"].is_string(), "{b}");
+    assert!(b["verificationMaterial"].get("publicKey").is_none());
+    assert_eq!(log.tree_size(), 1);
+
+    let verify = |who: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify-blob",
+            "--bundle",
+            "k.bundle",
+            "--trusted-root",
+            s(&root),
+            "--certificate-identity",
+            who,
+            "--certificate-oidc-issuer",
+            issuer,
+        ];
+        args.extend_from_slice(extra);
+        args.push("artifact.txt");
+        hsign(&args).cwd(d).run()
+    };
+    verify("signer@example.com", &["--insecure-ignore-sct"]).ok();
+    // The test CA has no CT log: without the flag the missing SCT is refused.
+    let out = verify("signer@example.com", &[]);
+    out.expect_code(12);
+    assert!(out.stderr.contains("SCT"), "{}", out.stderr);
+    verify("other@example.com", &["--insecure-ignore-sct"]).expect_code(12);
+
+    // sigstore-js verifies the same bundle against the same trusted root (no CT log threshold).
+    let out = node(
+        "verify-keyless.js",
+        &[s(&root), "signer@example.com", issuer, "artifact.txt", "k.bundle"],
+    )
+    .cwd(d)
+    .env("HSIGN_PEER_NO_SCT", "1")
+    .run();
+    assert!(out.stdout.starts_with("OK 1"), "{out:?}");
+
+    // A token for another audience or an expired one: Fulcio refuses, nothing is written.
+    let expired = ca.mint_claims(&serde_json::json!({
+        "iss": issuer, "sub": "x", "email": "signer@example.com", "aud": "sigstore", "exp": 1_000_000_000,
+    }));
+    let out = sign(&expired, "e.bundle");
+    out.expect_code(1);
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert!(!d.join("e.bundle").exists());
+    // Keyless without the log cannot prove when the certificate was valid: refused up front.
+    hsign(&[
+        "sign-blob",
+        "--identity-token",
+        &token,
+        "--fulcio-url",
+        &fulcio,
+        "--tlog-upload=false",
+        "artifact.txt",
+    ])
+    .cwd(d)
+    .run()
+    .expect_code(2);
+}

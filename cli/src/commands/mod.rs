@@ -3,6 +3,7 @@
 pub mod artifact;
 pub mod attest;
 pub mod image;
+pub mod keyless;
 pub mod keys;
 pub mod predicate_policy;
 pub mod rekor;

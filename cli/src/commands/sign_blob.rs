@@ -19,7 +19,18 @@ use crate::output::Printer;
 /// `sign-blob`.
 pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve_input(&args.file)?;
-    let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
+    let (key, certificate) = match &args.key {
+        Some(path) => (super::load_private_key(path, matches!(source, Source::Stdin))?, None),
+        None => {
+            if !args.tlog.tlog_upload {
+                return Err(CliError::usage(
+                    "keyless signing needs the transparency log (its time proves the short-lived certificate was valid): drop --tlog-upload=false",
+                ));
+            }
+            let c = super::keyless::certify(&args.keyless, out)?;
+            (c.key, Some(c.chain.into_iter().next().unwrap_or_default()))
+        }
+    };
     let hash = key.signing_hash();
     let artifact = source.load(&[hash.unwrap_or(HashAlgorithm::Sha256)], hash.is_none(), out.quiet)?;
     let signing_error = |e: hsign_core::keys::KeyError| CliError::new(Exit::Failure, format!("signing failed: {e}"));
@@ -28,6 +39,9 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
         Artifact::Bytes(b) => sign::sign_message(&key, b).map_err(signing_error)?,
         Artifact::None => unreachable!("a file or standard input always yields an artifact"),
     };
+    if let Some(leaf) = &certificate {
+        bundle.key_material = hsign_core::bundle::KeyMaterial::Certificate(leaf.clone());
+    }
     let SignatureContent::Message(message) = &bundle.content else {
         unreachable!("sign_digest and sign_message build message signatures");
     };
@@ -40,9 +54,11 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
             .digest
             .as_ref()
             .ok_or_else(|| CliError::new(Exit::Failure, "the signature records no digest to log"))?;
-        let entry = log
-            .digest_signature(recorded, &message.signature, &key.public_key())
-            .map_err(|e| super::trust::upload_error(&e))?;
+        let entry = match &certificate {
+            Some(leaf) => log.digest_signature_by_certificate(recorded, &message.signature, leaf),
+            None => log.digest_signature(recorded, &message.signature, &key.public_key()),
+        }
+        .map_err(|e| super::trust::upload_error(&e))?;
         logged = Some(json!({"logUrl": log.client.url(), "logIndex": entry.log_index}));
         out.info(&format!(
             "Recorded in {} at log index {}",

@@ -47,6 +47,26 @@ impl Uploader {
         upload_digest_signature(&self.client, Some(&self.trust), digest, signature, key)
     }
 
+    /// Records a signature over `digest` made with the key of the certificate `cert_der` (keyless): the log
+    /// records the certificate.
+    pub fn digest_signature_by_certificate(
+        &self,
+        digest: &ArtifactDigest,
+        signature: &[u8],
+        cert_der: &[u8],
+    ) -> Result<TlogEntry, UploadError> {
+        let pem = hsign_keys::pem::encode("CERTIFICATE", cert_der);
+        let proposed = super::body::proposed_hashedrekord(digest, signature, &pem);
+        let entry = self.client.create_entry(&proposed)?;
+        check(entry, Some(&self.trust), |body| {
+            body.check_digest_signature(
+                |alg| (alg == digest.algorithm).then(|| digest.clone()),
+                signature,
+                Signer::Certificate(cert_der),
+            )
+        })
+    }
+
     /// Records a DSSE envelope signed by `key`.
     pub fn envelope(&self, envelope: &Envelope, key: &PublicKey) -> Result<TlogEntry, UploadError> {
         upload_envelope(&self.client, Some(&self.trust), envelope, key)

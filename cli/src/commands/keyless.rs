@@ -1,0 +1,50 @@
+//! Keyless signing: an ephemeral P-256 key, certified by Fulcio for the identity of an OIDC token (from
+//! `--identity-token`, `SIGSTORE_ID_TOKEN`, or the GitHub Actions ambient token). The key lives only in memory.
+
+use std::time::Duration;
+
+use hsign_core::fulcio::{self, FulcioClient};
+use hsign_core::keys::PrivateKey;
+
+use crate::args::KeylessSignArgs;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::output::Printer;
+
+/// How long one Fulcio or token request may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An ephemeral key and its Fulcio certificate chain (DER, leaf first).
+pub struct Certified {
+    /// The key that signs (never written anywhere).
+    pub key: PrivateKey,
+    /// The chain Fulcio returned.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// Makes an ephemeral key and has Fulcio certify it for the token's identity.
+pub fn certify(args: &KeylessSignArgs, out: Printer) -> Result<Certified, CliError> {
+    let (token, source) = fulcio::identity_token(args.identity_token.as_deref(), TIMEOUT).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("keyless signing needs an OIDC identity token: {e}"),
+        )
+        .hint("pass --key to sign with a key file, or --identity-token (or SIGSTORE_ID_TOKEN) for keyless signing")
+    })?;
+    let key = PrivateKey::generate_p256()
+        .map_err(|e| CliError::new(Exit::Failure, format!("generating the ephemeral key: {e}")))?;
+    let chain = FulcioClient::new(&args.fulcio_url, TIMEOUT)
+        .signing_certificate(&token, &key)
+        .map_err(|e| CliError::new(Exit::Failure, format!("Fulcio {}: {e}", args.fulcio_url)))?;
+    if chain.is_empty() {
+        return Err(CliError::new(Exit::Failure, "Fulcio returned no certificate"));
+    }
+    let who = hsign_core::x509::parse_leaf(&chain[0])
+        .map(|l| l.sans.join(", "))
+        .unwrap_or_default();
+    out.info(&format!(
+        "Certificate from {} for {who} (token: {source:?})",
+        args.fulcio_url
+    ));
+    Ok(Certified { key, chain })
+}
