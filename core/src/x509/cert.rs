@@ -250,10 +250,47 @@ impl<'a> Cert<'a> {
                 )));
             }
         };
+        // A verified (signed bytes, signature, issuer key) triple stays verified: remembered, so a trusted
+        // root's intermediate-by-root signatures (ECDSA P-384 for Fulcio) are checked once per process.
+        // Only CA certificates are remembered: a leaf is checked on every verification.
+        let is_ca = matches!(self.basic_constraints(), Ok(Some(bc)) if bc.ca);
+        let memo = verified_memo_key(hash, self.parts.tbs, self.parts.signature, &key.to_spki_der());
+        if is_ca && verified_memo().lock().is_ok_and(|m| m.contains(&memo)) {
+            return Ok(());
+        }
         key.verify_message_hashed(hash, self.parts.tbs, self.parts.signature)
             .map_err(|e| CertError::BadSignature {
                 which: which.to_owned(),
                 reason: e.to_string(),
-            })
+            })?;
+        if is_ca
+            && let Ok(mut m) = verified_memo().lock()
+            && m.len() < MEMO_CAPACITY
+        {
+            m.insert(memo);
+        }
+        Ok(())
     }
+}
+
+/// At most this many verified signatures are remembered.
+const MEMO_CAPACITY: usize = 4096;
+
+/// Signatures verified in this process, by the SHA-256 of what was verified.
+fn verified_memo() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+    static MEMO: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+        std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+/// The memo key: SHA-256 over the hash algorithm and the length-prefixed signed bytes, signature and key.
+fn verified_memo_key(hash: HashAlgorithm, tbs: &[u8], signature: &[u8], spki: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(hash.name().as_bytes());
+    for part in [tbs, signature, spki] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
 }
