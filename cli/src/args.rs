@@ -78,9 +78,11 @@ pub enum Command {
 /// `attest`.
 #[derive(Debug, Args)]
 pub struct AttestArgs {
-    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key. Without it, sign keyless.
     #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// The predicate file (JSON; raw text for `custom` and tag-value `spdx`).
     #[arg(long, value_name = "FILE")]
     pub predicate: PathBuf,
@@ -127,9 +129,11 @@ pub struct VerifyAttestationArgs {
 /// `attest-blob`.
 #[derive(Debug, Args)]
 pub struct AttestBlobArgs {
-    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key. Without it, sign keyless.
     #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// The predicate file.
     #[arg(long, value_name = "FILE")]
     pub predicate: PathBuf,
@@ -294,9 +298,11 @@ pub struct RegistryArgs {
 /// `sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key.
+    /// The private key: a cosign encrypted key, or an unencrypted PEM/DER key. Without it, sign keyless.
     #[arg(short, long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Signed annotation `key=value` (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,

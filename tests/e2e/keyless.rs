@@ -312,3 +312,93 @@ fn sign_blob_keyless_with_a_fulcio_certificate_verifies_with_hsign_and_sigstore_
     .run()
     .expect_code(2);
 }
+
+#[test]
+fn images_signed_and_attested_keyless_verify_by_identity_in_both_formats() {
+    use hsign_e2e::fulcio::FulcioCa;
+    use hsign_e2e::image::push_image;
+    use hsign_e2e::registry::Registry;
+    use hsign_e2e::rekor::RekorLog;
+    const H: &str = "--allow-http-registry";
+    let (reg, ca, log) = (Registry::start(), FulcioCa::start(), RekorLog::start());
+    let dir = tempdir();
+    let d = dir.path();
+    let root = ca.write_trusted_root(d, Some(&log));
+    let issuer = "https://issuer.hsign.test";
+    let token = ca.mint_token("release@example.com", issuer, std::time::Duration::from_secs(300));
+    let (fulcio, rekor) = (ca.url(), log.url());
+    let image = format!(
+        "{}/demo/app@{}",
+        reg.host(),
+        push_image(&reg, "demo/app", "v1", "keyless")
+    );
+    let legacy = format!(
+        "{}/demo/legacy@{}",
+        reg.host(),
+        push_image(&reg, "demo/legacy", "v1", "keyless-l")
+    );
+    let keyless = [
+        "--identity-token",
+        &token,
+        "--fulcio-url",
+        &fulcio,
+        "--rekor-url",
+        &rekor,
+        H,
+    ];
+    hsign(&[&["sign"][..], &keyless, &[&image]].concat()).cwd(d).run().ok();
+    hsign(&[&["sign"][..], &keyless, &["--legacy", &legacy]].concat())
+        .cwd(d)
+        .run()
+        .ok();
+    std::fs::write(d.join("pred.json"), br#"{"builder":"ci"}"#).unwrap();
+    let attest = ["attest", "--predicate", "pred.json", "--type", "slsaprovenance1"];
+    hsign(&[&attest[..], &keyless, &[&image]].concat()).cwd(d).run().ok();
+    hsign(&[&attest[..], &keyless, &["--legacy", &legacy]].concat())
+        .cwd(d)
+        .run()
+        .ok();
+
+    let who = |id: &'static str| -> Vec<String> {
+        [
+            "--certificate-identity",
+            id,
+            "--certificate-oidc-issuer",
+            issuer,
+            "--trusted-root",
+            s(&root),
+            "--insecure-ignore-sct",
+            H,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let run = |cmd: &[&str], id: &'static str, extra: &[&str]| {
+        let w = who(id);
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.extend(w.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        hsign(&args).cwd(d).run()
+    };
+    run(&["verify"], "release@example.com", &[&image, &legacy]).ok();
+    run(&["verify"], "someone@example.com", &[&image]).expect_code(12);
+    run(&["verify"], "someone@example.com", &[&legacy]).expect_code(12);
+    for img in [&image, &legacy] {
+        let out = run(
+            &["verify-attestation", "--type", "slsaprovenance1"],
+            "release@example.com",
+            &[img],
+        );
+        out.ok();
+        assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    }
+    // The legacy layer carries cosign's certificate annotation.
+    let out = hsign(&["download", "signature", H, &legacy]).cwd(d).run();
+    let sig: serde_json::Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert!(
+        sig["Cert"].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE-----"),
+        "{sig}"
+    );
+    assert!(sig["Chain"].as_str().unwrap().contains("-----BEGIN CERTIFICATE-----"));
+}

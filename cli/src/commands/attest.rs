@@ -48,7 +48,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         ));
     }
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
-    let key = super::load_private_key(&args.key, false)?;
+    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&args.tlog);
     let format = if legacy {
@@ -82,6 +82,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         let created = image_sign::now_rfc3339();
         let mut req = request(&target, &subject, &sig_repo, &created);
         req.log = log.as_ref();
+        req.certificates = chain.as_deref();
         let w = image_sign::attest_image(&client, &key, &req, &predicate_type, statement, format)
             .map_err(|e| super::image::sign_error(&target, &e))?;
         out.info(&format!(
@@ -112,6 +113,7 @@ fn request<'a>(
         created,
         policy: WritePolicy::default(),
         log: None,
+        certificates: None,
     }
 }
 
@@ -194,7 +196,14 @@ fn report(v: &ImageVerification, out: Printer) {
 pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve_input(&args.file)?;
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
-    let key = super::load_private_key(&args.key, matches!(source, Source::Stdin))?;
+    let (key, chain) = super::keyless::signing_key(
+        args.key.as_deref(),
+        &args.keyless,
+        &args.tlog,
+        matches!(source, Source::Stdin),
+        out,
+    )?;
+    let leaf = chain.as_ref().and_then(|c| c.first()).cloned();
     let digests = match source.load(&[HashAlgorithm::Sha256], false, out.quiet)? {
         Artifact::Digests(d) => d,
         // A small file is read whole.
@@ -216,7 +225,7 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
     let entry = match super::trust::uploader(&args.tlog) {
         Some(log) => {
             let entry = log
-                .envelope(&envelope, &key.public_key())
+                .envelope_as(&envelope, &key.public_key(), leaf.as_deref())
                 .map_err(|e| super::trust::upload_error(&e))?;
             out.info(&format!(
                 "Recorded in {} at log index {}",
@@ -235,6 +244,9 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
     }
     if let Some(path) = &args.bundle {
         let mut bundle = hsign_core::sign::envelope_bundle(&key, envelope);
+        if let Some(leaf) = &leaf {
+            bundle.key_material = hsign_core::bundle::KeyMaterial::Certificate(leaf.clone());
+        }
         bundle.tlog_entries.extend(entry);
         staged.push(fsio::stage(path, bundle.to_json().as_bytes(), 0o644, true)?);
     } else if args.output_signature.is_none() {

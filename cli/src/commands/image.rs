@@ -68,7 +68,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     } else {
         image_sign::Format::Bundle
     };
-    let key = super::load_private_key(&args.key, false)?;
+    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&args.tlog);
     let mut written = Vec::new();
@@ -96,6 +96,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
                 created: &image_sign::now_rfc3339(),
                 policy: WritePolicy::default(),
                 log: log.as_ref(),
+                certificates: chain.as_deref(),
             };
             let w = image_sign::sign_image(&client, &key, &request).map_err(|e| sign_error(&target, &e))?;
             out.info(&format!("Pushed signature for {} to {}", target, w.location));

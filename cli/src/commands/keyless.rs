@@ -48,3 +48,24 @@ pub fn certify(args: &KeylessSignArgs, out: Printer) -> Result<Certified, CliErr
     ));
     Ok(Certified { key, chain })
 }
+
+/// The signing key of a signing command: the `--key` file, or (without one) an ephemeral key certified by
+/// Fulcio, returned with its certificate chain. Keyless signing needs the transparency log.
+pub fn signing_key(
+    key: Option<&std::path::Path>,
+    keyless: &KeylessSignArgs,
+    tlog: &crate::args::TlogUploadArgs,
+    stdin_busy: bool,
+    out: Printer,
+) -> Result<(PrivateKey, Option<Vec<Vec<u8>>>), CliError> {
+    if let Some(path) = key {
+        return Ok((super::load_private_key(path, stdin_busy)?, None));
+    }
+    if !tlog.tlog_upload {
+        return Err(CliError::usage(
+            "keyless signing needs the transparency log (its time proves the short-lived certificate was valid): drop --tlog-upload=false, or pass --key",
+        ));
+    }
+    let c = certify(keyless, out)?;
+    Ok((c.key, Some(c.chain)))
+}

@@ -19,18 +19,14 @@ use crate::output::Printer;
 /// `sign-blob`.
 pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve_input(&args.file)?;
-    let (key, certificate) = match &args.key {
-        Some(path) => (super::load_private_key(path, matches!(source, Source::Stdin))?, None),
-        None => {
-            if !args.tlog.tlog_upload {
-                return Err(CliError::usage(
-                    "keyless signing needs the transparency log (its time proves the short-lived certificate was valid): drop --tlog-upload=false",
-                ));
-            }
-            let c = super::keyless::certify(&args.keyless, out)?;
-            (c.key, Some(c.chain.into_iter().next().unwrap_or_default()))
-        }
-    };
+    let (key, chain) = super::keyless::signing_key(
+        args.key.as_deref(),
+        &args.keyless,
+        &args.tlog,
+        matches!(source, Source::Stdin),
+        out,
+    )?;
+    let certificate = chain.and_then(|c| c.into_iter().next());
     let hash = key.signing_hash();
     let artifact = source.load(&[hash.unwrap_or(HashAlgorithm::Sha256)], hash.is_none(), out.quiet)?;
     let signing_error = |e: hsign_core::keys::KeyError| CliError::new(Exit::Failure, format!("signing failed: {e}"));

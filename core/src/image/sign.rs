@@ -64,6 +64,8 @@ pub struct SignRequest<'a> {
     pub policy: WritePolicy,
     /// The transparency log to record the signature in (`None`: not recorded).
     pub log: Option<&'a Uploader>,
+    /// Keyless: the signer's Fulcio certificate chain (DER, leaf first); `None` for a key.
+    pub certificates: Option<&'a [Vec<u8>]>,
 }
 
 /// Signs `req.image` and stores the signature in `req.sig_repo`.
@@ -77,7 +79,9 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         created,
         policy,
         log,
+        certificates,
     } = *req;
+    let leaf = certificates.and_then(|c| c.first()).map(Vec::as_slice);
     match format {
         Format::Legacy => {
             let payload = simple_signing::build(&image.name(), &subject.digest, annotations);
@@ -85,9 +89,10 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
             let mut annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]);
             if let Some(log) = log {
                 let digest = crate::ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha256, &payload);
-                let entry = log.digest_signature(&digest, &signature, &signer.public_key())?;
+                let entry = log.digest_signature_as(&digest, &signature, &signer.public_key(), leaf)?;
                 annotations.extend(rekor_annotation(&entry));
             }
+            annotations.extend(certificate_annotations(certificates));
             let layer = LegacyLayer {
                 media_type: simple_signing::MEDIA_TYPE,
                 bytes: &payload,
@@ -103,8 +108,13 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         Format::Bundle => {
             let statement = statement(&subject.digest, annotations);
             let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
-            let entry = log.map(|l| l.envelope(&envelope, &signer.public_key())).transpose()?;
+            let entry = log
+                .map(|l| l.envelope_as(&envelope, &signer.public_key(), leaf))
+                .transpose()?;
             let mut bundle = sign::envelope_bundle(signer, envelope);
+            if let Some(leaf) = leaf {
+                bundle.key_material = crate::bundle::KeyMaterial::Certificate(leaf.to_vec());
+            }
             bundle.tlog_entries.extend(entry);
             let digest = store::write_bundle_referrer(
                 client,
@@ -121,6 +131,23 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
             })
         }
     }
+}
+
+/// cosign's `dev.sigstore.cosign/certificate` (leaf PEM) and `dev.sigstore.cosign/chain` (the rest, PEM)
+/// annotations for a keyless legacy layer.
+fn certificate_annotations(certificates: Option<&[Vec<u8>]>) -> Vec<(String, String)> {
+    let Some((leaf, rest)) = certificates.and_then(|c| c.split_first()) else {
+        return Vec::new();
+    };
+    let mut out = vec![(
+        super::CERTIFICATE_ANNOTATION.to_string(),
+        hsign_keys::pem::encode("CERTIFICATE", leaf),
+    )];
+    if !rest.is_empty() {
+        let chain: String = rest.iter().map(|c| hsign_keys::pem::encode("CERTIFICATE", c)).collect();
+        out.push((super::CHAIN_ANNOTATION.to_string(), chain));
+    }
+    out
 }
 
 /// The `dev.sigstore.cosign/bundle` annotation for a logged entry, as cosign writes it.
@@ -192,14 +219,18 @@ pub fn attest_image(
     statement: Vec<u8>,
     format: AttestFormat,
 ) -> Result<Written, SignError> {
+    let leaf = req.certificates.and_then(|c| c.first()).map(Vec::as_slice);
     let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
     let entry = req
         .log
-        .map(|l| l.envelope(&envelope, &signer.public_key()))
+        .map(|l| l.envelope_as(&envelope, &signer.public_key(), leaf))
         .transpose()?;
     match format {
         AttestFormat::Bundle => {
             let mut bundle = sign::envelope_bundle(signer, envelope);
+            if let Some(leaf) = leaf {
+                bundle.key_material = crate::bundle::KeyMaterial::Certificate(leaf.to_vec());
+            }
             bundle.tlog_entries.extend(entry);
             let digest = store::write_bundle_referrer(
                 client,
@@ -227,6 +258,7 @@ pub fn attest_image(
             if let Some(entry) = &entry {
                 annotations.extend(rekor_annotation(entry));
             }
+            annotations.extend(certificate_annotations(req.certificates));
             let layer = LegacyLayer {
                 media_type: super::DSSE_MEDIA_TYPE,
                 bytes: json.as_bytes(),

@@ -231,7 +231,16 @@ pub fn verify_image_attestations(
                     },
                     None => None,
                 };
-                let mut entity = SignedEntity::from_envelope(env).with_rekor_bundle(rekor);
+                let certificates = match annotation_certificates(&l.annotations) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        out.rejected.push((source, e));
+                        continue;
+                    }
+                };
+                let mut entity = SignedEntity::from_envelope(env)
+                    .with_rekor_bundle(rekor)
+                    .with_certificates(certificates);
                 if let Err(e) = look_up_log(policy, &mut entity) {
                     out.rejected.push((source, e));
                     continue;
@@ -349,6 +358,23 @@ fn record(out: &mut ImageVerification, source: String, checked: Result<Verificat
     }
 }
 
+/// The certificate (leaf first) and chain a legacy layer's cosign annotations carry, DER.
+fn annotation_certificates(annotations: &BTreeMap<String, String>) -> Result<Vec<Vec<u8>>, String> {
+    let mut certificates = Vec::new();
+    for key in [CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION] {
+        if let Some(text) = annotations.get(key).filter(|t| !t.is_empty()) {
+            let blocks = pem::decode_all(text.as_bytes()).map_err(|e| format!("'{key}' annotation: {e}"))?;
+            certificates.extend(
+                blocks
+                    .into_iter()
+                    .filter(|b| b.label == "CERTIFICATE")
+                    .map(|b| b.contents.to_vec()),
+            );
+        }
+    }
+    Ok(certificates)
+}
+
 /// Adapts a legacy `.sig` layer (payload + annotations) into the internal model.
 pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> Result<SignedEntity, String> {
     let sig_b64 = annotations
@@ -362,18 +388,7 @@ pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> 
         Some(b) => Some(RekorBundle::from_json(b.as_bytes()).map_err(|e| e.to_string())?),
         None => None,
     };
-    let mut certificates = Vec::new();
-    for key in [CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION] {
-        if let Some(text) = annotations.get(key).filter(|t| !t.is_empty()) {
-            let blocks = pem::decode_all(text.as_bytes()).map_err(|e| format!("'{key}' annotation: {e}"))?;
-            certificates.extend(
-                blocks
-                    .into_iter()
-                    .filter(|b| b.label == "CERTIFICATE")
-                    .map(|b| b.contents.to_vec()),
-            );
-        }
-    }
+    let certificates = annotation_certificates(annotations)?;
     Ok(SignedEntity::from_simple_signing(
         payload.to_vec(),
         signature,

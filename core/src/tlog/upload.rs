@@ -67,6 +67,44 @@ impl Uploader {
         })
     }
 
+    /// Records a DSSE envelope signed with the key of the certificate `cert_der` (keyless).
+    pub fn envelope_by_certificate(&self, envelope: &Envelope, cert_der: &[u8]) -> Result<TlogEntry, UploadError> {
+        let pem = hsign_keys::pem::encode("CERTIFICATE", cert_der);
+        let proposed = super::body::proposed_dsse(&envelope.to_json(), &[pem]);
+        let entry = self.client.create_entry(&proposed)?;
+        let sig = envelope.signatures.first().map(|s| s.sig.clone()).unwrap_or_default();
+        check(entry, Some(&self.trust), |body| {
+            body.check_envelope(envelope, &sig, Signer::Certificate(cert_der))
+        })
+    }
+
+    /// Records a signature over `digest`, by the certificate when there is one, else by `key`.
+    pub fn digest_signature_as(
+        &self,
+        digest: &ArtifactDigest,
+        signature: &[u8],
+        key: &PublicKey,
+        certificate: Option<&[u8]>,
+    ) -> Result<TlogEntry, UploadError> {
+        match certificate {
+            Some(cert) => self.digest_signature_by_certificate(digest, signature, cert),
+            None => self.digest_signature(digest, signature, key),
+        }
+    }
+
+    /// Records a DSSE envelope, by the certificate when there is one, else by `key`.
+    pub fn envelope_as(
+        &self,
+        envelope: &Envelope,
+        key: &PublicKey,
+        certificate: Option<&[u8]>,
+    ) -> Result<TlogEntry, UploadError> {
+        match certificate {
+            Some(cert) => self.envelope_by_certificate(envelope, cert),
+            None => self.envelope(envelope, key),
+        }
+    }
+
     /// Records a DSSE envelope signed by `key`.
     pub fn envelope(&self, envelope: &Envelope, key: &PublicKey) -> Result<TlogEntry, UploadError> {
         upload_envelope(&self.client, Some(&self.trust), envelope, key)

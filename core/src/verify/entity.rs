@@ -154,6 +154,14 @@ impl SignedEntity {
         self
     }
 
+    /// Adds the certificate chain (leaf first) a `.att` layer's annotations carry; none leaves it as it was.
+    pub fn with_certificates(mut self, certificates: Vec<Vec<u8>>) -> Self {
+        if !certificates.is_empty() {
+            self.signer = SignerMaterial::Certificates(certificates);
+        }
+        self
+    }
+
     /// True when the signature carries log entries of its own.
     pub fn has_log_evidence(&self) -> bool {
         !self.log_evidence.is_empty()
