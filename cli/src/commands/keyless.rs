@@ -14,6 +14,9 @@ use crate::output::Printer;
 /// How long one Fulcio or token request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A certificate chain, DER, leaf first.
+pub type Chain = Vec<Vec<u8>>;
+
 /// An ephemeral key and its Fulcio certificate chain (DER, leaf first).
 pub struct Certified {
     /// The key that signs (never written anywhere).
@@ -57,7 +60,7 @@ pub fn signing_key(
     tlog: &crate::args::TlogUploadArgs,
     stdin_busy: bool,
     out: Printer,
-) -> Result<(PrivateKey, Option<Vec<Vec<u8>>>), CliError> {
+) -> Result<(PrivateKey, Option<Chain>), CliError> {
     if let Some(path) = key {
         return Ok((super::load_private_key(path, stdin_busy)?, None));
     }
