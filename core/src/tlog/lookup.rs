@@ -39,6 +39,14 @@ impl fmt::Display for EntryRef {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LookupError {
+    /// An index lookup answered with an entry that has no SET, the only thing that signs the global index.
+    #[error(
+        "the entry at log index {index} has no signed entry timestamp, so nothing the log signed binds it to that index; look it up by UUID"
+    )]
+    IndexUnsigned {
+        /// The index asked for.
+        index: i64,
+    },
     /// The log answered with another entry than the one asked for.
     #[error("the log answered the request for {asked} with another entry ({answered})")]
     NotAsked {
@@ -170,6 +178,12 @@ pub fn check_answer(asked: &EntryRef, answer: &ApiEntry) -> Result<(), LookupErr
 pub fn verify_lookup(asked: &EntryRef, answer: ApiEntry, trust: &TrustedRoot) -> Result<VerifiedLookup, LookupError> {
     check_answer(asked, &answer)?;
     let verified = verify_entry(&answer.entry, trust)?;
+    // Only the SET signs the global index: without one, an answer to an index lookup is not bound to it.
+    if matches!(asked, EntryRef::Index(_)) && !verified.set_verified {
+        return Err(LookupError::IndexUnsigned {
+            index: answer.entry.log_index,
+        });
+    }
     let summary = EntrySummary::of(&answer.entry);
     Ok(VerifiedLookup {
         entry: answer,

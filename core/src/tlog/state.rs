@@ -46,6 +46,14 @@ pub enum ConsistencyError {
         reason: ProofError,
     },
     /// The entry carries no inclusion proof, so its place in the tree cannot be proved.
+    #[error("the entry's leaf index {index} is not inside the log's current tree of {size} entries")]
+    NotInTree {
+        /// The entry's tree-local index.
+        index: u64,
+        /// The current tree size.
+        size: u64,
+    },
+    /// The entry has no inclusion proof.
     #[error("log entry {log_index} carries no inclusion proof, so its place in the log's tree cannot be proved")]
     NoInclusionProof {
         /// The global log index.
@@ -303,6 +311,19 @@ impl LogState {
     pub fn verify_entry_consistency(&self, entry: &ApiEntry, proof: &[Vec<u8>]) -> Result<(), ConsistencyError> {
         self.proof_for_entry(entry)?;
         let (size, root) = entry_tree(entry)?;
+        // The entry's leaf must be inside this tree, not only inside a larger tree this one is a prefix of.
+        let index = entry
+            .entry
+            .inclusion_proof
+            .as_ref()
+            .and_then(|p| u64::try_from(p.log_index).ok())
+            .unwrap_or(u64::MAX);
+        if index >= self.tree_size {
+            return Err(ConsistencyError::NotInTree {
+                index,
+                size: self.tree_size,
+            });
+        }
         let current = (self.tree_size, self.root_hash.as_slice());
         if size <= self.tree_size {
             consistent((size, root), current, proof)
