@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every hsign test on a fresh Debian machine with the Rust toolchain, installing what the tests need:
-# Node.js/npm and the sigstore-js peer (npm ci), the sigstore-rs peer (a separate Cargo project built
-# into target/peers), and the OCI registry tools (docker-registry, htpasswd, skopeo). Usage: scripts/test.sh
+# Node.js/npm and the sigstore-js peer (npm ci), sigstore-python 4.5.1 in a venv (target/peers/py), the
+# sigstore-rs peer (a separate Cargo project built into target/peers), and the OCI registry tools
+# (docker-registry, htpasswd, skopeo). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +64,22 @@ step "sigstore-js peer (tests/peers/node)"
 step "sigstore-rs peer (tests/peers/sigstore-rs-peer)"
 CARGO_TARGET_DIR="$PWD/target/peers" cargo build --release --locked -q \
   --manifest-path tests/peers/sigstore-rs-peer/Cargo.toml
+
+# sigstore-python in a venv (target/peers/py). A failed install only warns here: the interop test then
+# fails with a clear message, unless HSIGN_SKIP_PYTHON_PEER=1 says to skip it.
+step "sigstore-python peer (target/peers/py)"
+PY_PEER="$PWD/target/peers/py"
+SIGSTORE_PY_VERSION=4.5.1
+if "$PY_PEER/bin/python" -m pip show sigstore 2>/dev/null | grep -qx "Version: $SIGSTORE_PY_VERSION"; then
+  echo "sigstore $SIGSTORE_PY_VERSION already installed"
+elif ! python3 -m venv "$PY_PEER" >/dev/null 2>&1; then
+  printf '\n!!! WARNING: `python3 -m venv` does not work here: sigstore-python is NOT installed;\n' >&2
+  printf '!!! the python_interop test will fail (set HSIGN_SKIP_PYTHON_PEER=1 to skip it).\n\n' >&2
+elif ! "$PY_PEER/bin/python" -m pip install -q --disable-pip-version-check "sigstore==$SIGSTORE_PY_VERSION"; then
+  printf '\n!!! WARNING: pip could not install sigstore==%s into %s (is PyPI reachable?);\n' \
+    "$SIGSTORE_PY_VERSION" "$PY_PEER" >&2
+  printf '!!! the python_interop test will fail (set HSIGN_SKIP_PYTHON_PEER=1 to skip it).\n\n' >&2
+fi
 
 step "formatting and lints"
 cargo fmt --all --check

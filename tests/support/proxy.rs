@@ -18,15 +18,14 @@
 //! assert_eq!(proxy.count("HEAD", "/manifests/"), 3);
 //! ```
 
-use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read, Write as _};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::registry::Registry;
+use crate::server::{Server, Sockets};
 
 /// How long a connection may stay silent (client or registry) before the proxy gives up on it.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -165,16 +164,13 @@ struct Installed {
 struct State {
     rules: Vec<Installed>,
     log: Vec<Seen>,
-    /// Clones of the open sockets, shut down when the proxy stops.
-    open: HashMap<u64, TcpStream>,
-    threads: Vec<JoinHandle<()>>,
 }
 
 struct Shared {
     upstream: String,
     host: String,
-    stop: AtomicBool,
-    next_socket: AtomicU64,
+    stop: Arc<AtomicBool>,
+    sockets: Sockets,
     state: Mutex<State>,
 }
 
@@ -183,25 +179,12 @@ impl Shared {
         // A panicking connection thread cannot leave the log or the rules inconsistent.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    fn track(&self, stream: &TcpStream) -> Option<u64> {
-        let id = self.next_socket.fetch_add(1, Ordering::Relaxed);
-        let clone = stream.try_clone().ok()?;
-        self.state().open.insert(id, clone);
-        Some(id)
-    }
-
-    fn untrack(&self, id: Option<u64>) {
-        if let Some(id) = id {
-            self.state().open.remove(&id);
-        }
-    }
 }
 
 /// A running fault-injecting proxy. Stops when dropped.
 pub struct Proxy {
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    _server: Server,
 }
 
 impl Proxy {
@@ -212,23 +195,19 @@ impl Proxy {
 
     /// A proxy in front of the HTTP server at `upstream` (`HOST:PORT`).
     pub fn to(upstream: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the proxy to 127.0.0.1:0");
-        let port = listener.local_addr().expect("proxy address").port();
+        let mut server = Server::bind("proxy");
         let shared = Arc::new(Shared {
             upstream: upstream.to_owned(),
-            host: format!("127.0.0.1:{port}"),
-            stop: AtomicBool::new(false),
-            next_socket: AtomicU64::new(0),
+            host: server.addr().to_owned(),
+            stop: server.stop_flag(),
+            sockets: server.sockets(),
             state: Mutex::new(State::default()),
         });
         let s = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name(format!("proxy-{port}"))
-            .spawn(move || accept_loop(&listener, &s))
-            .expect("spawning the proxy thread");
+        server.run(move |stream| serve(stream, &s));
         Self {
             shared,
-            accept: Some(accept),
+            _server: server,
         }
     }
 
@@ -281,45 +260,6 @@ impl Proxy {
             .iter()
             .map(|s| format!("{} {} -> {}\n", s.method, s.target, s.outcome))
             .collect()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect(&self.shared.host);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-        let (open, threads) = {
-            let mut st = self.shared.state();
-            (std::mem::take(&mut st.open), std::mem::take(&mut st.threads))
-        };
-        for s in open.values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        for t in threads {
-            let _ = t.join();
-        }
-    }
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for conn in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = conn else { continue };
-        let s = Arc::clone(shared);
-        let handle = std::thread::spawn(move || {
-            let id = s.track(&stream);
-            serve(stream, &s);
-            s.untrack(id);
-        });
-        let mut st = shared.state();
-        st.threads.retain(|t| !t.is_finished());
-        st.threads.push(handle);
     }
 }
 
@@ -564,7 +504,7 @@ impl UpstreamResponse {
 /// Sends the request to the registry over a fresh connection and reads the whole answer.
 fn forward(req: &ClientRequest, shared: &Shared) -> std::io::Result<UpstreamResponse> {
     let mut up = TcpStream::connect(&shared.upstream)?;
-    let id = shared.track(&up);
+    let id = shared.sockets.track(&up);
     let result = (|| {
         up.set_read_timeout(Some(IO_TIMEOUT))?;
         up.set_write_timeout(Some(IO_TIMEOUT))?;
@@ -589,7 +529,7 @@ fn forward(req: &ClientRequest, shared: &Shared) -> std::io::Result<UpstreamResp
         up.read_to_end(&mut raw)?;
         parse_upstream(&raw, req.method == "HEAD", shared)
     })();
-    shared.untrack(id);
+    shared.sockets.untrack(id);
     result
 }
 

@@ -2,15 +2,20 @@
 //!
 //! At start it makes a self-signed P-256 root, an intermediate CA under it (pathLen 0), and an OIDC issuer
 //! key. Tests mint identity tokens with [`FulcioCa::mint_token`] (ES256 JWTs). `POST /api/v2/signingCert`
-//! checks the token's signature against the issuer key, its `exp` and its audience `sigstore` (else 401),
-//! then the proof of possession, the submitted key's SHA-256 signature over the token's `email` (else `sub`)
+//! checks the token (in `credentials.oidcIdentityToken`, else in an `Authorization: Bearer` header): its
+//! signature against the issuer key, its `exp` and its audience `sigstore` (else 401), then the proof of
+//! possession, either the submitted key's SHA-256 signature over the token's `email` (else `sub`) or, for a
+//! `certificateSigningRequest` (base64 PEM PKCS#10, as sigstore-python sends), the request's own signature
 //! (else 400), and issues a leaf: a random serial, valid from 1 s ago for 10 minutes, an empty subject, the
 //! SAN (rfc822Name = `email`, or URI = `sub` when the token has no email), keyUsage digitalSignature
 //! (critical), extendedKeyUsage codeSigning, the key identifiers, and the Fulcio issuer extensions
 //! 1.3.6.1.4.1.57264.1.1 and .8, signed by the intermediate. Refusals carry `{"code":..,"message":..}`.
 //!
-//! The leaf carries **no SCT** (there is no CT log), and the answer is always `signedCertificateEmbeddedSct`
-//! with the chain leaf, intermediate, root. `GET /api/v2/trustBundle` answers the intermediate and the root.
+//! The CA also runs a CT log (a P-256 key, [`FulcioCa::start`]): every leaf embeds one RFC 6962 SCT
+//! (extension 1.3.6.1.4.1.11129.2.4.2, appended last) signed over the leaf's TBSCertificate without that
+//! extension, and the trusted root lists the log. [`FulcioCa::start_without_ct`] makes a CA whose leaves carry
+//! **no SCT**. The answer is always `signedCertificateEmbeddedSct` with the chain leaf, intermediate, root.
+//! `GET /api/v2/trustBundle` answers the intermediate and the root.
 //! Dropping the [`FulcioCa`] stops it: the listener closes, open sockets are shut down and every thread is
 //! joined.
 //!
@@ -24,18 +29,13 @@
 //! ```
 
 mod cert;
-#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
-#[path = "../rekor/http.rs"]
-mod http;
 mod jwt;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -44,9 +44,10 @@ use hsign_keys::{HashAlgorithm, PrivateKey, PublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use self::cert::Profile;
-use self::http::{ReadError, Request, Response};
+use self::cert::{CtLog, Profile};
+use crate::http::{self, ReadError, Request, Response};
 use crate::rekor::RekorLog;
+use crate::server::Server;
 
 /// The organization of the CA certificates.
 pub const ORGANIZATION: &str = "hsign-test";
@@ -73,33 +74,31 @@ struct Shared {
     intermediate_key: PrivateKey,
     issuer_key: PrivateKey,
     issuer_public: PublicKey,
-    stop: AtomicBool,
-    next_socket: AtomicU64,
+    ct: Option<CtLog>,
+    stop: Arc<AtomicBool>,
     issued: AtomicU64,
-    control: Mutex<Control>,
-}
-
-#[derive(Default)]
-struct Control {
-    open: HashMap<u64, TcpStream>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl Shared {
-    fn control(&self) -> MutexGuard<'_, Control> {
-        self.control.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 /// A running test certificate authority. Stops when dropped.
 pub struct FulcioCa {
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    _server: Server,
 }
 
 impl FulcioCa {
-    /// Starts a CA with fresh root, intermediate and issuer keys on 127.0.0.1 with a free port.
+    /// Starts a CA with fresh root, intermediate, issuer and CT log keys on 127.0.0.1 with a free port: its
+    /// leaves carry an SCT from the CT log, which [`FulcioCa::trusted_root_json`] lists.
     pub fn start() -> FulcioCa {
+        Self::start_with(true)
+    }
+
+    /// Starts a CA like [`FulcioCa::start`] but without a CT log: its leaves carry no SCT and the trusted root
+    /// lists no CT log.
+    pub fn start_without_ct() -> FulcioCa {
+        Self::start_with(false)
+    }
+
+    fn start_with(ct: bool) -> FulcioCa {
         let now = unix_now();
         let root_key = PrivateKey::generate_p256().expect("generating the root key");
         let intermediate_key = PrivateKey::generate_p256().expect("generating the intermediate key");
@@ -117,6 +116,7 @@ impl FulcioCa {
             &root_key.public_key(),
             &root_name,
             &root_key,
+            None,
         );
         let intermediate_der = cert::issue(
             &Profile {
@@ -128,11 +128,11 @@ impl FulcioCa {
             &intermediate_key.public_key(),
             &root_name,
             &root_key,
+            None,
         );
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the CA to 127.0.0.1:0");
-        let port = listener.local_addr().expect("CA address").port();
+        let mut server = Server::bind("fulcio");
         let shared = Arc::new(Shared {
-            addr: format!("127.0.0.1:{port}"),
+            addr: server.addr().to_owned(),
             start: now,
             root_der,
             intermediate_der,
@@ -140,19 +140,15 @@ impl FulcioCa {
             intermediate_key,
             issuer_public: issuer_key.public_key(),
             issuer_key,
-            stop: AtomicBool::new(false),
-            next_socket: AtomicU64::new(0),
+            ct: ct.then(CtLog::generate),
+            stop: server.stop_flag(),
             issued: AtomicU64::new(0),
-            control: Mutex::new(Control::default()),
         });
         let s = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name(format!("fulcio-{port}"))
-            .spawn(move || accept_loop(&listener, &s))
-            .expect("spawning the CA thread");
+        server.run(move |stream| s.serve(stream));
         FulcioCa {
             shared,
-            accept: Some(accept),
+            _server: server,
         }
     }
 
@@ -174,6 +170,11 @@ impl FulcioCa {
     /// The OIDC issuer's public key (tokens are ES256 JWTs signed with its private key).
     pub fn issuer_public_key(&self) -> PublicKey {
         self.shared.issuer_public.clone()
+    }
+
+    /// The CT log's public key as SubjectPublicKeyInfo DER (`None` without a CT log).
+    pub fn ct_log_spki(&self) -> Option<Vec<u8>> {
+        self.shared.ct.as_ref().map(|ct| ct.spki.clone())
     }
 
     /// How many certificates the CA issued.
@@ -204,12 +205,30 @@ impl FulcioCa {
 
     /// A `trusted_root.json` (media type `application/vnd.dev.sigstore.trustedroot+json;version=0.1`) with
     /// this CA as its certificate authority (chain intermediate then root, valid from a year before start),
-    /// the tlogs of `rekor`'s trusted root when given, and no CT logs or TSAs.
+    /// the tlogs of `rekor`'s trusted root when given, the CA's CT log (P-256, valid from a year before start;
+    /// none from [`FulcioCa::start_without_ct`]), and no TSAs.
     pub fn trusted_root_json(&self, rekor: Option<&RekorLog>) -> String {
         let tlogs = rekor
             .and_then(|r| serde_json::from_str::<Value>(&r.trusted_root_json()).ok())
             .and_then(|v| v.get("tlogs").cloned())
             .unwrap_or_else(|| json!([]));
+        let ctlogs: Vec<Value> = self
+            .shared
+            .ct
+            .iter()
+            .map(|ct| {
+                json!({
+                    "baseUrl": format!("{}/ct", self.url()),
+                    "hashAlgorithm": "SHA2_256",
+                    "publicKey": {
+                        "rawBytes": STANDARD.encode(&ct.spki),
+                        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                        "validFor": {"start": hsign_core::rfc3339::format(self.shared.start - YEAR)},
+                    },
+                    "logId": {"keyId": STANDARD.encode(ct.log_id)},
+                })
+            })
+            .collect();
         let root = json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": tlogs,
@@ -222,7 +241,7 @@ impl FulcioCa {
                 ]},
                 "validFor": {"start": hsign_core::rfc3339::format(self.shared.start - YEAR)},
             }],
-            "ctlogs": [],
+            "ctlogs": ctlogs,
             "timestampAuthorities": [],
         });
         serde_json::to_string_pretty(&root).unwrap_or_default()
@@ -236,46 +255,12 @@ impl FulcioCa {
     }
 }
 
-impl Drop for FulcioCa {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect(&self.shared.addr);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-        let (open, threads) = {
-            let mut c = self.shared.control();
-            (std::mem::take(&mut c.open), std::mem::take(&mut c.threads))
-        };
-        for s in open.values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        for t in threads {
-            let _ = t.join();
-        }
-    }
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for conn in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = conn else { continue };
-        let s = Arc::clone(shared);
-        let handle = std::thread::spawn(move || {
-            let id = s.next_socket.fetch_add(1, Ordering::Relaxed);
-            if let Ok(clone) = stream.try_clone() {
-                s.control().open.insert(id, clone);
-            }
-            s.serve(stream);
-            s.control().open.remove(&id);
-        });
-        let mut c = shared.control();
-        c.threads.retain(|t| !t.is_finished());
-        c.threads.push(handle);
-    }
+/// How the request names the key to certify and proves its possession.
+enum KeyRequest {
+    /// `publicKeyRequest`: a PEM public key and its signature over the SHA-256 of the token's subject.
+    Proof { key_pem: String, proof: String },
+    /// `certificateSigningRequest`: a base64 PEM PKCS#10 request, self-signed by the key.
+    Csr(String),
 }
 
 fn unix_now() -> i64 {
@@ -302,7 +287,7 @@ impl Shared {
 
     fn handle(&self, req: &Request) -> Response {
         match (req.method.as_str(), req.path()) {
-            ("POST", "/api/v2/signingCert") => self.signing_cert(&req.body).unwrap_or_else(|e| e),
+            ("POST", "/api/v2/signingCert") => self.signing_cert(req).unwrap_or_else(|e| e),
             ("GET", "/api/v2/trustBundle") => Response::json(
                 200,
                 &json!({"chains": [{"certificates": [self.pem(&self.intermediate_der), self.pem(&self.root_der)]}]}),
@@ -317,11 +302,11 @@ impl Shared {
     }
 
     /// `POST /api/v2/signingCert`: the checks of the module documentation, then the leaf.
-    fn signing_cert(&self, body: &[u8]) -> Result<Response, Response> {
+    fn signing_cert(&self, req: &Request) -> Result<Response, Response> {
         let bad = |m: String| Response::error(400, m);
         let unauthenticated = |m: String| Response::error(401, m);
         let request: Value =
-            serde_json::from_slice(body).map_err(|e| bad(format!("request body is not a JSON object: {e}")))?;
+            serde_json::from_slice(&req.body).map_err(|e| bad(format!("request body is not a JSON object: {e}")))?;
         let field = |path: &[&str]| -> Result<String, Response> {
             let mut v = &request;
             for p in path {
@@ -331,9 +316,21 @@ impl Shared {
                 .map(str::to_owned)
                 .ok_or_else(|| bad(format!("missing string field {}", path.join("."))))
         };
-        let token = field(&["credentials", "oidcIdentityToken"])?;
-        let key_pem = field(&["publicKeyRequest", "publicKey", "content"])?;
-        let proof = field(&["publicKeyRequest", "proofOfPossession"])?;
+        let bearer = req
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let token = match bearer {
+            Some(t) if request["credentials"]["oidcIdentityToken"].is_null() => t,
+            _ => field(&["credentials", "oidcIdentityToken"])?,
+        };
+        let key_request = match request["certificateSigningRequest"].as_str() {
+            Some(csr) => KeyRequest::Csr(csr.to_owned()),
+            None => KeyRequest::Proof {
+                key_pem: field(&["publicKeyRequest", "publicKey", "content"])?,
+                proof: field(&["publicKeyRequest", "proofOfPossession"])?,
+            },
+        };
 
         let claims = jwt::verify(&self.issuer_public, token.trim())
             .map_err(|e| unauthenticated(format!("error processing the identity token: {e}")))?;
@@ -367,22 +364,33 @@ impl Shared {
             .ok_or_else(|| unauthenticated("the identity token has no sub claim".into()))?;
         let email = claims["email"].as_str().filter(|s| !s.is_empty());
 
-        let public = PublicKey::from_pem_or_der(key_pem.as_bytes()).map_err(|e| {
-            bad(format!(
-                "publicKeyRequest.publicKey.content is not a PEM public key: {e}"
-            ))
-        })?;
-        let proof = STANDARD
-            .decode(proof.trim())
-            .map_err(|e| bad(format!("proofOfPossession is not base64: {e}")))?;
-        let subject = email.unwrap_or(sub);
-        public
-            .verify_digest(HashAlgorithm::Sha256, &Sha256::digest(subject.as_bytes()), &proof)
-            .map_err(|_| {
-                bad(format!(
-                    "the proof of possession does not verify over the subject {subject:?}"
-                ))
-            })?;
+        let public = match key_request {
+            KeyRequest::Proof { key_pem, proof } => {
+                let public = PublicKey::from_pem_or_der(key_pem.as_bytes()).map_err(|e| {
+                    bad(format!(
+                        "publicKeyRequest.publicKey.content is not a PEM public key: {e}"
+                    ))
+                })?;
+                let proof = STANDARD
+                    .decode(proof.trim())
+                    .map_err(|e| bad(format!("proofOfPossession is not base64: {e}")))?;
+                let subject = email.unwrap_or(sub);
+                public
+                    .verify_digest(HashAlgorithm::Sha256, &Sha256::digest(subject.as_bytes()), &proof)
+                    .map_err(|_| {
+                        bad(format!(
+                            "the proof of possession does not verify over the subject {subject:?}"
+                        ))
+                    })?;
+                public
+            }
+            KeyRequest::Csr(csr) => {
+                let pem = STANDARD
+                    .decode(csr.trim())
+                    .map_err(|e| bad(format!("certificateSigningRequest is not base64: {e}")))?;
+                cert::csr_public_key(&pem).map_err(|e| bad(format!("certificateSigningRequest: {e}")))?
+            }
+        };
 
         let lifetime = i64::try_from(LEAF_LIFETIME.as_secs()).unwrap_or(600);
         let san = email.ok_or(sub);
@@ -396,6 +404,7 @@ impl Shared {
             &public,
             &self.intermediate_name,
             &self.intermediate_key,
+            self.ct.as_ref(),
         );
         self.issued.fetch_add(1, Ordering::SeqCst);
         let chain = [

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hsign_core::fulcio::{FulcioClient, FulcioError};
 use hsign_core::trust::TrustedRoot;
-use hsign_core::x509::{parse_leaf, verify_chain};
+use hsign_core::x509::{parse_leaf, verify_chain, verify_scts};
 use hsign_keys::PrivateKey;
 use serde_json::json;
 
@@ -79,7 +79,8 @@ fn trusted_root_carries_the_rekor_log() {
     assert!(root.tlog_by_id(&rekor.log_id()).is_some());
     assert_eq!(root.certificate_authorities.len(), 1);
     assert_eq!(root.certificate_authorities[0].uri, ca.url());
-    assert!(root.ctlogs.is_empty() && root.timestamp_authorities.is_empty());
+    assert_eq!(root.ctlogs.len(), 1);
+    assert!(root.timestamp_authorities.is_empty());
 }
 
 fn refused(result: Result<Vec<Vec<u8>>, FulcioError>) -> (u16, String) {
@@ -185,4 +186,64 @@ fn refuses_malformed_requests() {
         ),
         401
     );
+}
+
+/// The offset just past the TBSCertificate of a certificate (DER): where the last byte of its last
+/// extension sits, minus one.
+fn tbs_end(cert: &[u8]) -> usize {
+    // (header length, content length) of the TLV at `at`.
+    let header = |at: usize| -> (usize, usize) {
+        let first = cert[at + 1];
+        if first < 0x80 {
+            return (2, usize::from(first));
+        }
+        let n = usize::from(first & 0x7f);
+        let len = cert[at + 2..at + 2 + n]
+            .iter()
+            .fold(0, |acc, &b| (acc << 8) | usize::from(b));
+        (2 + n, len)
+    };
+    let (outer, _) = header(0);
+    let (h, len) = header(outer);
+    outer + h + len
+}
+
+#[test]
+fn embeds_an_sct_that_verifies_against_the_ct_log_of_the_trusted_root() {
+    let ca = FulcioCa::start();
+    let key = PrivateKey::generate_p256().unwrap();
+    let token = ca.mint_token("dev@example.com", ISSUER, Duration::from_secs(300));
+    let chain = client(&ca).signing_certificate(&token, &key).unwrap();
+    let root: Value = serde_json::from_str(&ca.trusted_root_json(None)).unwrap();
+    let spki = ca.ct_log_spki().unwrap();
+    assert_eq!(root["ctlogs"][0]["publicKey"]["rawBytes"], STANDARD.encode(&spki));
+    assert_eq!(
+        root["ctlogs"][0]["logId"]["keyId"],
+        STANDARD.encode(Sha256::digest(&spki))
+    );
+    let root_trust = trust(&ca, None);
+    assert_eq!(verify_scts(&chain[0], &chain[1], &root_trust, 1).unwrap(), 1);
+
+    // The SCT list is the last extension, and the SCT's signature ends it: flip a bit of its last byte.
+    let mut tampered = chain[0].clone();
+    tampered[tbs_end(&chain[0]) - 1] ^= 1;
+    let err = verify_scts(&tampered, &chain[1], &root_trust, 1).unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+    // Another CA's CT log is not trusted.
+    let other = FulcioCa::start();
+    assert!(verify_scts(&chain[0], &chain[1], &trust(&other, None), 1).is_err());
+}
+
+#[test]
+fn issues_leaves_without_an_sct_when_started_without_a_ct_log() {
+    let ca = FulcioCa::start_without_ct();
+    let key = PrivateKey::generate_p256().unwrap();
+    let token = ca.mint_token("dev@example.com", ISSUER, Duration::from_secs(300));
+    let chain = client(&ca).signing_certificate(&token, &key).unwrap();
+    let root: Value = serde_json::from_str(&ca.trusted_root_json(None)).unwrap();
+    assert_eq!(root["ctlogs"], json!([]));
+    assert!(ca.ct_log_spki().is_none());
+    let root_trust = trust(&ca, None);
+    assert_eq!(verify_scts(&chain[0], &chain[1], &root_trust, 0).unwrap(), 0);
+    assert!(verify_scts(&chain[0], &chain[1], &root_trust, 1).is_err());
 }

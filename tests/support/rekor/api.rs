@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use super::entries::{self, Rejected, hex};
-use super::http::{self, ReadError, Request, Response};
 use super::tree::{self, Hash};
 use super::{Control, Entry, LOG_NAME, Log, Shared, TREE_ID};
+use crate::http::{self, ReadError, Request, Response};
 
 /// How long a connection may stay silent before the log gives up on it.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);

@@ -22,17 +22,14 @@
 
 mod api;
 mod entries;
-mod http;
 #[cfg(test)]
 mod tests;
 pub mod tree;
 
 use std::collections::HashMap;
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -44,6 +41,7 @@ use sha2::{Digest as _, Sha256};
 use self::api::origin;
 use self::entries::Canonical;
 use self::tree::{Hash, Tree};
+use crate::server::Server;
 
 /// The tree id of the log (the first 16 hex digits of every entry UUID).
 pub const TREE_ID: u64 = 1_193_050_959_916_656_506;
@@ -132,13 +130,11 @@ struct Log {
     checkpoint: Option<(u64, String)>,
 }
 
-/// Faults, the request log and the connection bookkeeping.
+/// Faults and the request log.
 #[derive(Default)]
 struct Control {
     faults: Vec<(LogFault, usize)>,
     seen: Vec<(String, String)>,
-    open: HashMap<u64, TcpStream>,
-    threads: Vec<JoinHandle<()>>,
 }
 
 struct Shared {
@@ -147,8 +143,7 @@ struct Shared {
     spki: Vec<u8>,
     log_id: [u8; 32],
     addr: String,
-    stop: AtomicBool,
-    next_socket: AtomicU64,
+    stop: Arc<AtomicBool>,
     log: Mutex<Log>,
     control: Mutex<Control>,
 }
@@ -156,7 +151,7 @@ struct Shared {
 /// A running test transparency log. Stops when dropped.
 pub struct RekorLog {
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    _server: Server,
 }
 
 impl RekorLog {
@@ -166,27 +161,22 @@ impl RekorLog {
         let public = key.public_key();
         let spki = public.to_spki_der();
         let log_id: [u8; 32] = Sha256::digest(&spki).into();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the log to 127.0.0.1:0");
-        let port = listener.local_addr().expect("log address").port();
+        let mut server = Server::bind("rekor");
         let shared = Arc::new(Shared {
             key,
             public,
             spki,
             log_id,
-            addr: format!("127.0.0.1:{port}"),
-            stop: AtomicBool::new(false),
-            next_socket: AtomicU64::new(0),
+            addr: server.addr().to_owned(),
+            stop: server.stop_flag(),
             log: Mutex::new(Log::default()),
             control: Mutex::new(Control::default()),
         });
         let s = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name(format!("rekor-{port}"))
-            .spawn(move || accept_loop(&listener, &s))
-            .expect("spawning the log thread");
+        server.run(move |stream| s.serve(stream));
         RekorLog {
             shared,
-            accept: Some(accept),
+            _server: server,
         }
     }
 
@@ -313,47 +303,5 @@ impl RekorLog {
             .iter()
             .map(|(m, t)| format!("{m} {t}\n"))
             .collect()
-    }
-}
-
-impl Drop for RekorLog {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect(&self.shared.addr);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-        let (open, threads) = {
-            let mut c = self.shared.control();
-            (std::mem::take(&mut c.open), std::mem::take(&mut c.threads))
-        };
-        for s in open.values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        for t in threads {
-            let _ = t.join();
-        }
-    }
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for conn in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = conn else { continue };
-        let s = Arc::clone(shared);
-        let handle = std::thread::spawn(move || {
-            let id = s.next_socket.fetch_add(1, Ordering::Relaxed);
-            if let Ok(clone) = stream.try_clone() {
-                s.control().open.insert(id, clone);
-            }
-            s.serve(stream);
-            s.control().open.remove(&id);
-        });
-        let mut c = shared.control();
-        c.threads.retain(|t| !t.is_finished());
-        c.threads.push(handle);
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP/1.1 plumbing of the test log (std only): reading one request from a connection and writing one
+//! The HTTP/1.1 plumbing shared by the test log and the test CA (std only): reading one request from a connection and writing one
 //! answer with `Content-Length` and `Connection: close`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -16,6 +16,8 @@ pub(crate) struct Request {
     pub(crate) method: String,
     /// The request target (path and query).
     pub(crate) target: String,
+    /// The headers, names in lower case, values trimmed.
+    pub(crate) headers: Vec<(String, String)>,
     /// The body (de-chunked).
     pub(crate) body: Vec<u8>,
 }
@@ -24,6 +26,11 @@ impl Request {
     /// The path, without the query.
     pub(crate) fn path(&self) -> &str {
         self.target.split_once('?').map_or(self.target.as_str(), |(p, _)| p)
+    }
+
+    /// The first value of header `name` (lower case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The first value of query parameter `name`.
@@ -160,7 +167,12 @@ pub(crate) fn read_request(stream: &mut TcpStream) -> Result<Request, ReadError>
     } else {
         Vec::new()
     };
-    Ok(Request { method, target, body })
+    Ok(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
 fn read_chunked(reader: &mut impl std::io::BufRead) -> Result<Vec<u8>, ReadError> {
