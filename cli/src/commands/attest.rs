@@ -51,6 +51,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
     let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&args.tlog);
+    let timestamper = super::timestamp::client(&args.tlog, legacy)?;
     let format = if legacy {
         AttestFormat::Legacy { replace: args.replace }
     } else {
@@ -83,6 +84,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         let mut req = request(&target, &subject, &sig_repo, &created);
         req.log = log.as_ref();
         req.certificates = chain.as_deref();
+        req.timestamper = timestamper.as_ref();
         let w = image_sign::attest_image(&client, &key, &req, &predicate_type, statement, format)
             .map_err(|e| super::image::sign_error(&target, &e))?;
         out.info(&format!(
@@ -114,6 +116,7 @@ fn request<'a>(
         policy: WritePolicy::default(),
         log: None,
         certificates: None,
+        timestamper: None,
     }
 }
 
@@ -221,7 +224,13 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
     drop(predicate);
     let envelope = hsign_core::sign::sign_envelope(&key, intoto::PAYLOAD_TYPE, statement)
         .map_err(|e| CliError::new(Exit::Failure, format!("signing failed: {e}")))?;
-    // Record the envelope before writing anything: a failed upload leaves no half-made output.
+    // Timestamp and record the envelope before writing anything: a failure leaves no half-made output.
+    let signature = envelope
+        .signatures
+        .first()
+        .map(|s| s.sig.as_slice())
+        .unwrap_or_default();
+    let timestamp = super::timestamp::timestamp(&args.tlog, signature, out)?;
     let entry = match super::trust::uploader(&args.tlog) {
         Some(log) => {
             let entry = log
@@ -248,6 +257,7 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
             bundle.key_material = hsign_core::bundle::KeyMaterial::Certificate(leaf.clone());
         }
         bundle.tlog_entries.extend(entry);
+        bundle.rfc3161_timestamps.extend(timestamp);
         staged.push(fsio::stage(path, bundle.to_json().as_bytes(), 0o644, true)?);
     } else if args.output_signature.is_none() {
         printed = Some(envelope.to_json());

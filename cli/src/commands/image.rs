@@ -71,6 +71,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&args.tlog);
+    let timestamper = super::timestamp::client(&args.tlog, args.format.is_legacy())?;
     let mut written = Vec::new();
     for image in &images {
         let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;
@@ -97,6 +98,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
                 policy: WritePolicy::default(),
                 log: log.as_ref(),
                 certificates: chain.as_deref(),
+                timestamper: timestamper.as_ref(),
             };
             let w = image_sign::sign_image(&client, &key, &request).map_err(|e| sign_error(&target, &e))?;
             out.info(&format!("Pushed signature for {} to {}", target, w.location));
@@ -144,6 +146,11 @@ pub(crate) fn sign_error(target: &ImageRef, e: &image_sign::SignError) -> CliErr
             err.message = format!("{target}: {}", err.message);
             err
         }
+        image_sign::SignError::Timestamp(t) => CliError::new(
+            Exit::Failure,
+            format!("{target}: timestamping failed, nothing was written: {t}"),
+        )
+        .hint("--timestamp-server-url chooses another timestamping authority; omit it to sign without a timestamp"),
         _ => CliError::new(Exit::Failure, format!("signing {target}: {e}")).caused_by(e),
     }
 }

@@ -43,7 +43,10 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     };
     let signature_b64 = base64::engine::general_purpose::STANDARD.encode(&message.signature);
     let digest = message.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
-    // Record the signature before writing anything: a failed upload leaves no half-made output.
+    // Timestamp and record the signature before writing anything: a failure leaves no half-made output.
+    bundle
+        .rfc3161_timestamps
+        .extend(super::timestamp::timestamp(&args.tlog, &message.signature, out)?);
     let mut logged = None;
     if let Some(log) = super::trust::uploader(&args.tlog) {
         let recorded = message

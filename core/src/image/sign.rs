@@ -35,6 +35,9 @@ pub enum SignError {
     /// The signature could not be recorded in the transparency log (nothing was stored).
     #[error("transparency log upload failed: {0}")]
     Log(#[from] UploadError),
+    /// The signature could not be timestamped (nothing was stored).
+    #[error("timestamping failed: {0}")]
+    Timestamp(#[from] crate::timestamp::client::TsaError),
 }
 
 /// Where a signature was written.
@@ -66,6 +69,25 @@ pub struct SignRequest<'a> {
     pub log: Option<&'a Uploader>,
     /// Keyless: the signer's Fulcio certificate chain (DER, leaf first); `None` for a key.
     pub certificates: Option<&'a [Vec<u8>]>,
+    /// The RFC 3161 timestamping authority that timestamps the signature (bundle format only; `None`: no
+    /// timestamp).
+    pub timestamper: Option<&'a crate::timestamp::client::TsaClient>,
+}
+
+/// The RFC 3161 timestamp of the envelope's signature from `timestamper`, if any.
+fn timestamp_envelope(
+    timestamper: Option<&crate::timestamp::client::TsaClient>,
+    envelope: &crate::dsse::Envelope,
+) -> Result<Option<Vec<u8>>, SignError> {
+    let Some(tsa) = timestamper else {
+        return Ok(None);
+    };
+    let signature = envelope
+        .signatures
+        .first()
+        .map(|s| s.sig.as_slice())
+        .unwrap_or_default();
+    Ok(Some(tsa.timestamp(signature)?))
 }
 
 /// Signs `req.image` and stores the signature in `req.sig_repo`.
@@ -80,6 +102,7 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         policy,
         log,
         certificates,
+        timestamper,
     } = *req;
     let leaf = certificates.and_then(|c| c.first()).map(Vec::as_slice);
     match format {
@@ -108,6 +131,7 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
         Format::Bundle => {
             let statement = statement(&subject.digest, annotations);
             let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
+            let timestamp = timestamp_envelope(timestamper, &envelope)?;
             let entry = log
                 .map(|l| l.envelope_as(&envelope, &signer.public_key(), leaf))
                 .transpose()?;
@@ -116,6 +140,7 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
                 bundle.key_material = crate::bundle::KeyMaterial::Certificate(leaf.to_vec());
             }
             bundle.tlog_entries.extend(entry);
+            bundle.rfc3161_timestamps.extend(timestamp);
             let digest = store::write_bundle_referrer(
                 client,
                 sig_repo,
@@ -221,6 +246,10 @@ pub fn attest_image(
 ) -> Result<Written, SignError> {
     let leaf = req.certificates.and_then(|c| c.first()).map(Vec::as_slice);
     let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
+    let timestamp = match format {
+        AttestFormat::Bundle => timestamp_envelope(req.timestamper, &envelope)?,
+        AttestFormat::Legacy { .. } => None,
+    };
     let entry = req
         .log
         .map(|l| l.envelope_as(&envelope, &signer.public_key(), leaf))
@@ -232,6 +261,7 @@ pub fn attest_image(
                 bundle.key_material = crate::bundle::KeyMaterial::Certificate(leaf.to_vec());
             }
             bundle.tlog_entries.extend(entry);
+            bundle.rfc3161_timestamps.extend(timestamp);
             let digest = store::write_bundle_referrer(
                 client,
                 req.sig_repo,

@@ -26,6 +26,7 @@
 
 mod algorithm;
 mod cert;
+pub mod client;
 mod error;
 mod signer;
 mod time;
@@ -68,6 +69,8 @@ pub struct TimestampInfo {
     pub policy: String,
     /// The DER certificates the token embeds (`SignedData.certificates`), in token order.
     pub certificates: Vec<Vec<u8>>,
+    /// The TSTInfo nonce (big-endian two's complement, as encoded), when the TSA echoed one.
+    pub nonce: Option<Vec<u8>>,
 }
 
 /// Decodes a DER RFC 3161 timestamp (a granted `TimeStampResp` or a bare `TimeStampToken`) without verifying
@@ -83,6 +86,7 @@ pub fn parse(timestamp_der: &[u8]) -> Result<TimestampInfo, TimestampError> {
         serial_number: tst.serial.to_vec(),
         policy: algorithm::display(tst.policy),
         certificates: token.certificates.iter().map(|c| c.to_vec()).collect(),
+        nonce: tst.nonce.map(<[u8]>::to_vec),
     })
 }
 

@@ -35,6 +35,8 @@ pub(super) struct TstInfo<'a> {
     pub serial: &'a [u8],
     /// genTime as Unix seconds and nanoseconds.
     pub gen_time: (i64, u32),
+    /// The nonce's INTEGER content, when present.
+    pub nonce: Option<&'a [u8]>,
 }
 
 /// Decodes a DER `TimeStampResp` whose status is granted (or grantedWithMods), or a bare `TimeStampToken`.
@@ -235,7 +237,7 @@ fn parse_tst_info(der: &[u8]) -> Result<TstInfo<'_>, TimestampError> {
     })?;
     fields.read_optional(tlv::SEQUENCE, "TSTInfo.accuracy")?;
     fields.read_optional(tlv::BOOLEAN, "TSTInfo.ordering")?;
-    fields.read_optional(tlv::INTEGER, "TSTInfo.nonce")?;
+    let nonce = fields.read_optional(tlv::INTEGER, "TSTInfo.nonce")?.map(|n| n.value);
     fields.read_optional(tlv::context(0), "TSTInfo.tsa")?;
     fields.read_optional(tlv::context(1), "TSTInfo.extensions")?;
     fields.finish("TSTInfo")?;
@@ -245,5 +247,6 @@ fn parse_tst_info(der: &[u8]) -> Result<TstInfo<'_>, TimestampError> {
         imprint: hashed,
         serial,
         gen_time,
+        nonce,
     })
 }

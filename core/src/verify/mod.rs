@@ -248,6 +248,13 @@ impl Verifier {
                 TlogOutcome::Verified(self.verify_log_entries(entity, signer, &policy.artifact)?)
             }
         };
+        // Key-signed: timestamps the signature carries must verify too (fail closed), as sigstore-go does.
+        if leaf.is_none() {
+            for (i, ts) in entity.timestamps.iter().enumerate() {
+                crate::timestamp::verify(ts, entity.signature_bytes(), &self.trust)
+                    .map_err(|e| VerifyError::Timestamp(format!("timestamp {i}: {e}")))?;
+            }
+        }
         let certificate = match (&policy.signer, &leaf, &entity.signer) {
             (Expected::Identity(identity), Some(leaf), SignerMaterial::Certificates(chain)) => Some(keyless::verify(
                 leaf,
