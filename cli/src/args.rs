@@ -73,6 +73,8 @@ pub enum Command {
     /// Look up and verify entries of a Rekor transparency log.
     #[command(subcommand)]
     Rekor(RekorCommand),
+    /// Refresh the public-good trusted root through TUF into the local cache that verification then uses.
+    Initialize(InitializeArgs),
 }
 
 /// `attest`.
@@ -215,6 +217,10 @@ pub struct TlogUploadArgs {
     /// --insecure-ignore-tlog).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub tlog_upload: bool,
+    /// An RFC 3161 timestamping authority (e.g. https://timestamp.sigstore.dev/api/v1/timestamp): the
+    /// signature is timestamped and the timestamp stored in the bundle.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_server_url: Option<String>,
 }
 
 /// Trusted material and transparency-log flags of the verifying commands.
@@ -595,6 +601,22 @@ pub struct RekorLogInfoArgs {
     pub state: Option<PathBuf>,
     #[command(flatten)]
     pub log: RekorLogArgs,
+}
+
+/// `initialize`.
+#[derive(Debug, Args)]
+pub struct InitializeArgs {
+    /// The TUF mirror: by default the one the cache was last updated from, else the public-good one
+    /// (staging's with --staging).
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    /// A trusted root.json to start from instead of the cached or embedded one (a private TUF repository,
+    /// or a reset of the cache).
+    #[arg(long, value_name = "FILE")]
+    pub root: Option<PathBuf>,
+    /// Use the public-good staging repository (cached apart, in the `staging` subdirectory).
+    #[arg(long)]
+    pub staging: bool,
 }
 
 #[cfg(test)]

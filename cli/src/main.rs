@@ -64,5 +64,6 @@ fn run(command: &Command, out: Printer) -> Result<(), CliError> {
         Command::AttestBlob(a) => commands::attest::attest_blob(a, out),
         Command::Attach(args::AttachCommand::Sbom(a)) => commands::attest::attach_sbom(a, out),
         Command::Rekor(c) => commands::rekor::run(c, out),
+        Command::Initialize(a) => commands::initialize::run(a, out),
     }
 }

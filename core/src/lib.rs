@@ -30,6 +30,7 @@ pub mod simple_signing;
 pub mod timestamp;
 pub mod tlog;
 pub mod trust;
+pub mod tuf;
 pub mod verify;
 pub mod x509;
 

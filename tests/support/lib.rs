@@ -7,10 +7,13 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 pub mod fulcio;
+mod http;
 pub mod image;
 pub mod proxy;
 pub mod registry;
 pub mod rekor;
+pub mod server;
+pub mod tsa;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -95,12 +98,15 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    /// A program with arguments, with no password variables inherited.
+    /// A program with arguments, with no password variables and no TUF cache inherited.
     pub fn new(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_remove("COSIGN_PASSWORD")
-            .env_remove("HSIGN_PASSWORD");
+            .env_remove("HSIGN_PASSWORD")
+            // No TUF cache of the machine's: the default trusted root is the embedded one.
+            .env_remove("TUF_ROOT")
+            .env("HSIGN_TUF_ROOT", "/nonexistent/hsign-e2e-tuf-cache");
         Self { cmd, stdin: None }
     }
 

@@ -3,11 +3,13 @@
 pub mod artifact;
 pub mod attest;
 pub mod image;
+pub mod initialize;
 pub mod keyless;
 pub mod keys;
 pub mod predicate_policy;
 pub mod rekor;
 pub mod sign_blob;
+pub mod timestamp;
 pub mod trust;
 pub mod verify_blob;
 

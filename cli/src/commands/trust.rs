@@ -54,7 +54,8 @@ pub fn rekor_url(given: &str, staging: bool) -> String {
 }
 
 /// The trusted root from a Rekor public key file (for the log at `rekor_url`), a trusted_root.json, or the
-/// embedded staging or production root, in that order of precedence.
+/// embedded staging root, in that order of precedence; by default, the production root cached by
+/// `hsign initialize` (`hsign_core::tuf::cached_trusted_root`), else the embedded one.
 pub fn load_root(
     rekor_public_key: Option<&Path>,
     trusted_root: Option<&Path>,
@@ -69,11 +70,14 @@ pub fn load_root(
         let data = fsio::read_document(path, "trusted root")?;
         return TrustedRoot::from_json(&data).map_err(|e| CliError::format(path, &e));
     }
-    Ok(if staging {
-        TrustedRoot::staging()
-    } else {
-        TrustedRoot::production()
-    })
+    if staging {
+        return Ok(TrustedRoot::staging());
+    }
+    // The trusted root `hsign initialize` cached through TUF, when the cache holds a verified one; the
+    // embedded root otherwise. Reading the cache never touches the network.
+    Ok(hsign_core::tuf::default_cache_dir()
+        .and_then(|dir| hsign_core::tuf::cached_trusted_root(&dir))
+        .unwrap_or_else(TrustedRoot::production))
 }
 
 /// A client for the log at `url`, with the per-request timeout of `HSIGN_REKOR_TIMEOUT`.
