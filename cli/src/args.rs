@@ -221,6 +221,10 @@ pub struct TlogUploadArgs {
     /// signature is timestamped and the timestamp stored in the bundle.
     #[arg(long, value_name = "URL")]
     pub timestamp_server_url: Option<String>,
+    /// A Sigstore signing_config.json (v0.2): the Fulcio, Rekor and timestamp authority to use, for each the
+    /// first valid now; flags given explicitly win.
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
 }
 
 /// Trusted material and transparency-log flags of the verifying commands.

@@ -344,3 +344,79 @@ fn keyless_image_signatures_and_attestations_carry_a_timestamp() {
     assert!(out.stderr.contains("timestamp"), "{}", out.stderr);
     run(&["verify-attestation", "--type", "slsaprovenance1"], "no-tsa.json").expect_code(12);
 }
+
+#[test]
+fn a_signing_config_chooses_fulcio_rekor_and_the_tsa() {
+    let (ca, log, tsa) = (FulcioCa::start(), RekorLog::start(), Tsa::start());
+    let dir = setup(&ca, &log, &tsa);
+    let d = dir.path();
+    let service = |url: String| serde_json::json!([{"url": url, "majorApiVersion": 1, "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}]);
+    let config = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+        "caUrls": service(ca.url()),
+        "oidcUrls": [],
+        "rekorTlogUrls": service(log.url()),
+        "tsaUrls": service(tsa.url()),
+        "rekorTlogConfig": {"selector": "ANY"},
+        "tsaConfig": {"selector": "ANY"},
+    });
+    std::fs::write(d.join("signing_config.json"), config.to_string()).unwrap();
+    let token = ca.mint_token(
+        "config@example.com",
+        "https://issuer.hsign.test",
+        std::time::Duration::from_secs(300),
+    );
+    hsign(&[
+        "sign-blob",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        "signing_config.json",
+        "--bundle",
+        "c.json",
+        "artifact.txt",
+    ])
+    .cwd(d)
+    .run()
+    .ok();
+    let b = bundle_json(d, "c.json");
+    assert_eq!(timestamps(&b).len(), 1, "{b}");
+    assert_eq!(log.tree_size(), 1);
+    assert_eq!(tsa.requests(), 1);
+    let out = hsign(&[
+        "verify-blob",
+        "--bundle",
+        "c.json",
+        "--trusted-root",
+        "trusted_root.json",
+        "--certificate-identity",
+        "config@example.com",
+        "--certificate-oidc-issuer",
+        "https://issuer.hsign.test",
+        "-o",
+        "json",
+        "artifact.txt",
+    ])
+    .cwd(d)
+    .run();
+    out.ok();
+    assert_eq!(out.json()["signer"]["verifiedAt"].as_array().unwrap().len(), 2);
+    // A malformed config: a clear error naming the field, before any request.
+    std::fs::write(
+        d.join("bad.json"),
+        br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json"}"#,
+    )
+    .unwrap();
+    let out = hsign(&[
+        "sign-blob",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        "bad.json",
+        "artifact.txt",
+    ])
+    .cwd(d)
+    .run();
+    out.expect_code(3);
+    assert!(out.stderr.contains("mediaType"), "{}", out.stderr);
+}

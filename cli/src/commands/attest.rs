@@ -48,10 +48,11 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
         ));
     }
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
-    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
+    let (tlog, keyless) = super::keyless::services(&args.tlog, &args.keyless)?;
+    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &keyless, &tlog, false, out)?;
     let client = client(args.registry);
-    let log = super::trust::uploader(&args.tlog);
-    let timestamper = super::timestamp::client(&args.tlog, legacy)?;
+    let log = super::trust::uploader(&tlog);
+    let timestamper = super::timestamp::client(&tlog, legacy)?;
     let format = if legacy {
         AttestFormat::Legacy { replace: args.replace }
     } else {
@@ -199,10 +200,11 @@ fn report(v: &ImageVerification, out: Printer) {
 pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve_input(&args.file)?;
     let (predicate_type, predicate) = load_predicate(&args.predicate, &args.predicate_type)?;
+    let (tlog, keyless) = super::keyless::services(&args.tlog, &args.keyless)?;
     let (key, chain) = super::keyless::signing_key(
         args.key.as_deref(),
-        &args.keyless,
-        &args.tlog,
+        &keyless,
+        &tlog,
         matches!(source, Source::Stdin),
         out,
     )?;
@@ -230,8 +232,8 @@ pub fn attest_blob(args: &AttestBlobArgs, out: Printer) -> Result<(), CliError> 
         .first()
         .map(|s| s.sig.as_slice())
         .unwrap_or_default();
-    let timestamp = super::timestamp::timestamp(&args.tlog, signature, out)?;
-    let entry = match super::trust::uploader(&args.tlog) {
+    let timestamp = super::timestamp::timestamp(&tlog, signature, out)?;
+    let entry = match super::trust::uploader(&tlog) {
         Some(log) => {
             let entry = log
                 .envelope_as(&envelope, &key.public_key(), leaf.as_deref())

@@ -68,10 +68,11 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     } else {
         image_sign::Format::Bundle
     };
-    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &args.keyless, &args.tlog, false, out)?;
+    let (tlog, keyless) = super::keyless::services(&args.tlog, &args.keyless)?;
+    let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &keyless, &tlog, false, out)?;
     let client = client(args.registry);
-    let log = super::trust::uploader(&args.tlog);
-    let timestamper = super::timestamp::client(&args.tlog, args.format.is_legacy())?;
+    let log = super::trust::uploader(&tlog);
+    let timestamper = super::timestamp::client(&tlog, args.format.is_legacy())?;
     let mut written = Vec::new();
     for image in &images {
         let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;

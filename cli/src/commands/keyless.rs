@@ -72,3 +72,38 @@ pub fn signing_key(
     let c = certify(keyless, out)?;
     Ok((c.key, Some(c.chain)))
 }
+
+/// The signing services: the flags, with `--signing-config` filling in the Fulcio, Rekor and TSA URLs the user
+/// left at their defaults (a TSA only when none was given).
+pub fn services(
+    tlog: &crate::args::TlogUploadArgs,
+    keyless: &KeylessSignArgs,
+) -> Result<(crate::args::TlogUploadArgs, KeylessSignArgs), CliError> {
+    let (mut tlog, mut keyless) = (tlog.clone(), keyless.clone());
+    let Some(path) = tlog.signing_config.clone() else {
+        return Ok((tlog, keyless));
+    };
+    use hsign_core::trust::signing_config::SigningConfig;
+    let data = crate::fsio::read_document(&path, "signing config")?;
+    let config = SigningConfig::from_json(&data).map_err(|e| CliError::format(&path, &e))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if tlog.rekor_url == hsign_core::tlog::client::PUBLIC_GOOD_URL
+        && let Some(s) = SigningConfig::pick(&config.rekor, now, &[1])
+    {
+        tlog.rekor_url = s.url.clone();
+    }
+    if keyless.fulcio_url == hsign_core::fulcio::PUBLIC_GOOD_URL
+        && let Some(s) = SigningConfig::pick(&config.ca, now, &[1])
+    {
+        keyless.fulcio_url = s.url.clone();
+    }
+    if tlog.timestamp_server_url.is_none()
+        && let Some(s) = SigningConfig::pick(&config.tsa, now, &[1])
+    {
+        tlog.timestamp_server_url = Some(s.url.clone());
+    }
+    Ok((tlog, keyless))
+}

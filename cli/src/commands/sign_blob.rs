@@ -19,10 +19,11 @@ use crate::output::Printer;
 /// `sign-blob`.
 pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve_input(&args.file)?;
+    let (tlog, keyless) = super::keyless::services(&args.tlog, &args.keyless)?;
     let (key, chain) = super::keyless::signing_key(
         args.key.as_deref(),
-        &args.keyless,
-        &args.tlog,
+        &keyless,
+        &tlog,
         matches!(source, Source::Stdin),
         out,
     )?;
@@ -46,9 +47,9 @@ pub fn run(args: &SignBlobArgs, out: Printer) -> Result<(), CliError> {
     // Timestamp and record the signature before writing anything: a failure leaves no half-made output.
     bundle
         .rfc3161_timestamps
-        .extend(super::timestamp::timestamp(&args.tlog, &message.signature, out)?);
+        .extend(super::timestamp::timestamp(&tlog, &message.signature, out)?);
     let mut logged = None;
-    if let Some(log) = super::trust::uploader(&args.tlog) {
+    if let Some(log) = super::trust::uploader(&tlog) {
         let recorded = message
             .digest
             .as_ref()

@@ -23,6 +23,7 @@
 mod authority;
 mod log;
 mod raw;
+pub mod signing_config;
 mod validity;
 
 #[cfg(test)]
