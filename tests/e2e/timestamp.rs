@@ -309,13 +309,25 @@ fn keyless_image_signatures_and_attestations_carry_a_timestamp() {
     let attest = ["attest", "--predicate", "pred.json", "--type", "slsaprovenance1"];
     hsign(&[&attest[..], &keyless, &[&image]].concat()).cwd(d).run().ok();
     assert_eq!(tsa.requests(), 2);
-    // The legacy format has no place for a timestamp: a usage error, nothing asked of the TSA.
-    let out = hsign(&[&["sign"][..], &keyless, &["--legacy", &image]].concat())
+    // The legacy format carries it in cosign's rfc3161timestamp annotation.
+    let legacy = format!(
+        "{}/demo/legacy@{}",
+        reg.host(),
+        push_image(&reg, "demo/legacy", "v1", "tsa-l")
+    );
+    hsign(&[&["sign"][..], &keyless, &["--legacy", &legacy]].concat())
         .cwd(d)
-        .run();
-    out.expect_code(2);
-    assert!(out.stderr.contains("--timestamp-server-url"), "{}", out.stderr);
-    assert_eq!(tsa.requests(), 2);
+        .run()
+        .ok();
+    hsign(&[&attest[..], &keyless, &["--legacy", &legacy]].concat())
+        .cwd(d)
+        .run()
+        .ok();
+    assert_eq!(tsa.requests(), 4);
+    let out = hsign(&["download", "signature", H, &legacy]).cwd(d).run();
+    out.ok();
+    let sig: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert!(sig["RFC3161Timestamp"]["SignedRFC3161Timestamp"].is_string(), "{sig}");
 
     let run = |cmd: &[&str], root: &str| {
         let mut args: Vec<&str> = cmd.to_vec();
@@ -328,21 +340,22 @@ fn keyless_image_signatures_and_attestations_carry_a_timestamp() {
             root,
             "--insecure-ignore-sct",
             H,
-            &image,
         ]);
         hsign(&args).cwd(d).run()
     };
-    run(&["verify"], "trusted_root.json").ok();
-    run(
-        &["verify-attestation", "--type", "slsaprovenance1"],
-        "trusted_root.json",
-    )
-    .ok();
-    // Against a root without the TSA the stored timestamps do not verify: they are really there.
-    let out = run(&["verify"], "no-tsa.json");
-    out.expect_code(12);
-    assert!(out.stderr.contains("timestamp"), "{}", out.stderr);
-    run(&["verify-attestation", "--type", "slsaprovenance1"], "no-tsa.json").expect_code(12);
+    for img in [&image, &legacy] {
+        run(&["verify", img], "trusted_root.json").ok();
+        run(
+            &["verify-attestation", "--type", "slsaprovenance1", img],
+            "trusted_root.json",
+        )
+        .ok();
+        // Against a root without the TSA the stored timestamps do not verify: they are really there.
+        let out = run(&["verify", img], "no-tsa.json");
+        out.expect_code(12);
+        assert!(out.stderr.contains("timestamp"), "{img}: {}", out.stderr);
+        run(&["verify-attestation", "--type", "slsaprovenance1", img], "no-tsa.json").expect_code(12);
+    }
 }
 
 #[test]

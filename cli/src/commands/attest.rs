@@ -52,7 +52,7 @@ pub fn attest(args: &AttestArgs, out: Printer) -> Result<(), CliError> {
     let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &keyless, &tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&tlog);
-    let timestamper = super::timestamp::client(&tlog, legacy)?;
+    let timestamper = super::timestamp::client(&tlog)?;
     let format = if legacy {
         AttestFormat::Legacy { replace: args.replace }
     } else {

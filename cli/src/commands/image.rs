@@ -72,7 +72,7 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
     let (key, chain) = super::keyless::signing_key(args.key.as_deref(), &keyless, &tlog, false, out)?;
     let client = client(args.registry);
     let log = super::trust::uploader(&tlog);
-    let timestamper = super::timestamp::client(&tlog, args.format.is_legacy())?;
+    let timestamper = super::timestamp::client(&tlog)?;
     let mut written = Vec::new();
     for image in &images {
         let subject = image_verify::resolve(&client, image).map_err(|e| CliError::image(&e))?;

@@ -20,21 +20,18 @@ fn timeout() -> Duration {
     Duration::from_secs(secs)
 }
 
-/// The client for `--timestamp-server-url`, or `None` when the flag is absent. The legacy image formats have
-/// no place for a timestamp: with `legacy` the flag is a usage error.
-pub fn client(args: &TlogUploadArgs, legacy: bool) -> Result<Option<TsaClient>, CliError> {
-    match &args.timestamp_server_url {
-        Some(_) if legacy => Err(CliError::usage(
-            "--timestamp-server-url applies to the bundle format: the legacy format (--legacy) stores no timestamp",
-        )),
-        Some(url) => Ok(Some(TsaClient::new(url, timeout()))),
-        None => Ok(None),
-    }
+/// The client for `--timestamp-server-url`, or `None` when the flag is absent. Bundles carry the timestamp in
+/// `timestampVerificationData`, legacy layers in cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation.
+pub fn client(args: &TlogUploadArgs) -> Result<Option<TsaClient>, CliError> {
+    Ok(args
+        .timestamp_server_url
+        .as_ref()
+        .map(|url| TsaClient::new(url, timeout())))
 }
 
 /// The DER `TimeStampResp` over `signature` from `--timestamp-server-url`, or `None` when the flag is absent.
 pub fn timestamp(args: &TlogUploadArgs, signature: &[u8], out: Printer) -> Result<Option<Vec<u8>>, CliError> {
-    let Some(client) = client(args, false)? else {
+    let Some(client) = client(args)? else {
         return Ok(None);
     };
     let response = client.timestamp(signature).map_err(|e| {

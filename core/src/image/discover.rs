@@ -230,6 +230,11 @@ impl LegacyCandidate {
             "Cert": get(super::CERTIFICATE_ANNOTATION),
             "Chain": get(super::CHAIN_ANNOTATION),
             "Bundle": bundle,
+            "RFC3161Timestamp": self
+                .annotations
+                .get(super::TIMESTAMP_ANNOTATION)
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .unwrap_or_default(),
         })
     }
 }

@@ -23,6 +23,8 @@ pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 /// Layer annotation holding a legacy signature's certificate chain (PEM).
 pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+/// Legacy layer annotation: an RFC 3161 timestamp, `{"SignedRFC3161Timestamp":"<b64 DER response>"}`.
+pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
 /// Referrer manifest annotation naming the bundle's content kind.
 pub const CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";
 /// Referrer manifest annotation naming the predicate type (informative only: never trusted).

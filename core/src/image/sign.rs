@@ -74,6 +74,14 @@ pub struct SignRequest<'a> {
     pub timestamper: Option<&'a crate::timestamp::client::TsaClient>,
 }
 
+/// cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation for a legacy layer.
+fn timestamp_annotation(response_der: &[u8]) -> (String, String) {
+    (
+        super::TIMESTAMP_ANNOTATION.to_string(),
+        serde_json::json!({ "SignedRFC3161Timestamp": to_b64(response_der) }).to_string(),
+    )
+}
+
 /// The RFC 3161 timestamp of the envelope's signature from `timestamper`, if any.
 fn timestamp_envelope(
     timestamper: Option<&crate::timestamp::client::TsaClient>,
@@ -110,6 +118,9 @@ pub fn sign_image(client: &Client, signer: &dyn Signer, req: &SignRequest<'_>) -
             let payload = simple_signing::build(&image.name(), &subject.digest, annotations);
             let signature = signer.sign_message(&payload)?;
             let mut annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), to_b64(&signature))]);
+            if let Some(tsa) = timestamper {
+                annotations.extend([timestamp_annotation(&tsa.timestamp(&signature)?)]);
+            }
             if let Some(log) = log {
                 let digest = crate::ArtifactDigest::of(hsign_keys::HashAlgorithm::Sha256, &payload);
                 let entry = log.digest_signature_as(&digest, &signature, &signer.public_key(), leaf)?;
@@ -246,10 +257,7 @@ pub fn attest_image(
 ) -> Result<Written, SignError> {
     let leaf = req.certificates.and_then(|c| c.first()).map(Vec::as_slice);
     let envelope = sign::sign_envelope(signer, PAYLOAD_TYPE, statement)?;
-    let timestamp = match format {
-        AttestFormat::Bundle => timestamp_envelope(req.timestamper, &envelope)?,
-        AttestFormat::Legacy { .. } => None,
-    };
+    let timestamp = timestamp_envelope(req.timestamper, &envelope)?;
     let entry = req
         .log
         .map(|l| l.envelope_as(&envelope, &signer.public_key(), leaf))
@@ -288,6 +296,7 @@ pub fn attest_image(
             if let Some(entry) = &entry {
                 annotations.extend(rekor_annotation(entry));
             }
+            annotations.extend(timestamp.as_deref().map(timestamp_annotation));
             annotations.extend(certificate_annotations(req.certificates));
             let layer = LegacyLayer {
                 media_type: super::DSSE_MEDIA_TYPE,

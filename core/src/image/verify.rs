@@ -238,9 +238,17 @@ pub fn verify_image_attestations(
                         continue;
                     }
                 };
+                let timestamps = match annotation_timestamps(&l.annotations) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        out.rejected.push((source, e));
+                        continue;
+                    }
+                };
                 let mut entity = SignedEntity::from_envelope(env)
                     .with_rekor_bundle(rekor)
-                    .with_certificates(certificates);
+                    .with_certificates(certificates)
+                    .with_timestamps(timestamps);
                 if let Err(e) = look_up_log(policy, &mut entity) {
                     out.rejected.push((source, e));
                     continue;
@@ -375,6 +383,21 @@ fn annotation_certificates(annotations: &BTreeMap<String, String>) -> Result<Vec
     Ok(certificates)
 }
 
+/// The RFC 3161 timestamp a legacy layer's `dev.sigstore.cosign/rfc3161timestamp` annotation carries.
+fn annotation_timestamps(annotations: &BTreeMap<String, String>) -> Result<Vec<Vec<u8>>, String> {
+    let Some(text) = annotations.get(super::TIMESTAMP_ANNOTATION).filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        #[serde(rename = "SignedRFC3161Timestamp")]
+        signed: String,
+    }
+    let what = || format!("'{}' annotation", super::TIMESTAMP_ANNOTATION);
+    let raw: Raw = serde_json::from_str(text).map_err(|e| format!("{}: {e}", what()))?;
+    Ok(vec![b64(&raw.signed).map_err(|e| format!("{}: {e}", what()))?])
+}
+
 /// Adapts a legacy `.sig` layer (payload + annotations) into the internal model.
 pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> Result<SignedEntity, String> {
     let sig_b64 = annotations
@@ -389,10 +412,6 @@ pub fn legacy_entity(payload: &[u8], annotations: &BTreeMap<String, String>) -> 
         None => None,
     };
     let certificates = annotation_certificates(annotations)?;
-    Ok(SignedEntity::from_simple_signing(
-        payload.to_vec(),
-        signature,
-        rekor,
-        certificates,
-    ))
+    let timestamps = annotation_timestamps(annotations)?;
+    Ok(SignedEntity::from_simple_signing(payload.to_vec(), signature, rekor, certificates).with_timestamps(timestamps))
 }

@@ -162,6 +162,12 @@ impl SignedEntity {
         self
     }
 
+    /// Adds RFC 3161 timestamps (DER responses) carried beside the signature.
+    pub fn with_timestamps(mut self, timestamps: Vec<Vec<u8>>) -> Self {
+        self.timestamps.extend(timestamps);
+        self
+    }
+
     /// True when the signature carries log entries of its own.
     pub fn has_log_evidence(&self) -> bool {
         !self.log_evidence.is_empty()
