@@ -18,6 +18,7 @@ mod encoding;
 mod error;
 pub mod fulcio;
 pub mod gojson;
+mod http;
 pub mod image;
 pub mod intoto;
 pub mod legacy_bundle;

@@ -10,13 +10,16 @@ use hsign_keys::{HashAlgorithm, KeyKind, PrivateKey};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{FulcioError, http, unverified_claims};
+use super::{FulcioError, unverified_claims};
+use crate::http;
 
 /// Public-good Fulcio.
 pub const PUBLIC_GOOD_URL: &str = "https://fulcio.sigstore.dev";
 
 /// Attempts per request (one try and up to three retries).
 const ATTEMPTS: u32 = 4;
+/// Largest Fulcio answer read.
+const MAX_ANSWER: u64 = 4 * 1024 * 1024;
 /// Most certificates accepted in a chain.
 const MAX_CHAIN: usize = 10;
 
@@ -87,14 +90,22 @@ impl FulcioClient {
         })
         .to_string();
         let url = format!("{}/api/v2/signingCert", self.base);
-        let answer =
-            http::send(&self.agent, &url, &[], Some(&request), ATTEMPTS, self.retry_delay).map_err(|reason| {
-                FulcioError::Transport {
-                    url: self.base.clone(),
-                    reason,
-                    attempts: ATTEMPTS,
-                }
-            })?;
+        let answer = http::send(
+            &self.agent,
+            &http::Exchange {
+                url: &url,
+                headers: &http::JSON,
+                body: Some(request.as_bytes()),
+                limit: MAX_ANSWER,
+            },
+            ATTEMPTS,
+            self.retry_delay,
+        )
+        .map_err(|reason| FulcioError::Transport {
+            url: self.base.clone(),
+            reason,
+            attempts: ATTEMPTS,
+        })?;
         if !matches!(answer.status, 200 | 201) {
             return Err(FulcioError::Refused {
                 url: self.base.clone(),

@@ -9,7 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::{FulcioError, http};
+use super::FulcioError;
+use crate::http;
 
 /// The variable that holds an identity token (cosign's `envvar` provider).
 pub const SIGSTORE_ID_TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
@@ -20,6 +21,8 @@ pub const GITHUB_REQUEST_TOKEN_ENV: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
 /// Attempts at the GitHub Actions token request (one try and up to two retries, as cosign).
 const GITHUB_ATTEMPTS: u32 = 3;
+/// Largest token provider answer read.
+const MAX_TOKEN_ANSWER: u64 = 1024 * 1024;
 /// Largest token file read.
 const MAX_TOKEN_FILE: u64 = 64 * 1024;
 
@@ -106,9 +109,12 @@ pub fn github_actions_token(request_url: &str, request_token: &str, timeout: Dur
     let agent = http::agent(timeout);
     let answer = http::send(
         &agent,
-        &url,
-        &[("Authorization", &auth)],
-        None,
+        &http::Exchange {
+            url: &url,
+            headers: &[("Accept", "application/json"), ("Authorization", &auth)],
+            body: None,
+            limit: MAX_TOKEN_ANSWER,
+        },
         GITHUB_ATTEMPTS,
         Duration::from_millis(500),
     )

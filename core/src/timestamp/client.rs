@@ -81,17 +81,9 @@ impl TsaClient {
     /// A client for the TSA endpoint `url` (the full URL requests are posted to, e.g. [`PUBLIC_GOOD_URL`]),
     /// with a per-request `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(3)
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
-            .user_agent(concat!("hsign/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
             url: url.to_string(),
-            agent,
+            agent: crate::http::agent(timeout),
             retry_delay: Duration::from_millis(250),
         }
     }
@@ -136,61 +128,30 @@ impl TsaClient {
     }
 
     fn post(&self, body: &[u8]) -> Result<Vec<u8>, TsaError> {
-        let mut last = String::new();
-        for attempt in 1..=ATTEMPTS {
-            if attempt > 1 {
-                std::thread::sleep(crate::oci::backoff::exponential(self.retry_delay, attempt - 1));
+        let exchange = crate::http::Exchange {
+            url: &self.url,
+            headers: &[
+                ("Content-Type", "application/timestamp-query"),
+                ("Accept", "application/timestamp-reply"),
+            ],
+            body: Some(body),
+            limit: MAX_ANSWER,
+        };
+        let answer = crate::http::send(&self.agent, &exchange, ATTEMPTS, self.retry_delay).map_err(|reason| {
+            TsaError::Transport {
+                url: self.url.clone(),
+                reason,
+                attempts: ATTEMPTS,
             }
-            let resp = match self
-                .agent
-                .post(&self.url)
-                .header("Content-Type", "application/timestamp-query")
-                .header("Accept", "application/timestamp-reply")
-                .send(body)
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            let answer = match resp.into_body().with_config().limit(MAX_ANSWER).read_to_vec() {
-                Ok(b) => b,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            if matches!(status, 408 | 429) || status >= 500 {
-                last = format!("answered {status}: {}", message(&answer));
-                continue;
-            }
-            if status != 200 {
-                return Err(TsaError::Status {
-                    url: self.url.clone(),
-                    status,
-                    message: message(&answer),
-                });
-            }
-            return Ok(answer);
+        })?;
+        if answer.status != 200 {
+            return Err(TsaError::Status {
+                url: self.url.clone(),
+                status: answer.status,
+                message: crate::http::message(&answer.body),
+            });
         }
-        Err(TsaError::Transport {
-            url: self.url.clone(),
-            reason: last,
-            attempts: ATTEMPTS,
-        })
-    }
-}
-
-/// The start of an error body, as text, for messages.
-fn message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
-    let text = text.trim();
-    if text.is_empty() {
-        "(no message)".into()
-    } else {
-        text.to_string()
+        Ok(answer.body)
     }
 }
 

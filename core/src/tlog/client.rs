@@ -80,26 +80,14 @@ pub struct RekorClient {
     retry_delay: Duration,
 }
 
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    body: Vec<u8>,
-}
+use crate::http::{self, Answer};
 
 impl RekorClient {
     /// A client for the log at `base_url` (`https://rekor.sigstore.dev`), with a per-request `timeout`.
     pub fn new(base_url: &str, timeout: Duration) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(3)
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
-            .user_agent(concat!("hsign/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
             base: base_url.trim_end_matches('/').to_string(),
-            agent,
+            agent: http::agent(timeout),
             retry_delay: Duration::from_millis(250),
         }
     }
@@ -111,50 +99,16 @@ impl RekorClient {
 
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Answer, ClientError> {
         let url = format!("{}{path}", self.base);
-        let payload = body.map(|b| b.to_string());
-        let mut last = String::new();
-        for attempt in 1..=ATTEMPTS {
-            if attempt > 1 {
-                std::thread::sleep(crate::oci::backoff::exponential(self.retry_delay, attempt - 1));
-            }
-            let result = match (method, &payload) {
-                ("POST", Some(p)) => self
-                    .agent
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("Accept", "application/json")
-                    .send(p.as_bytes()),
-                _ => self.agent.get(&url).header("Accept", "application/json").call(),
-            };
-            let resp = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            let location = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let body = match resp.into_body().with_config().limit(MAX_ANSWER).read_to_vec() {
-                Ok(b) => b,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            if matches!(status, 408 | 429) || status >= 500 {
-                last = format!("answered {status}: {}", message(&body));
-                continue;
-            }
-            return Ok(Answer { status, location, body });
-        }
-        Err(ClientError::Transport {
-            url,
-            reason: last,
+        let payload = body.filter(|_| method == "POST").map(|b| b.to_string());
+        let exchange = http::Exchange {
+            url: &url,
+            headers: &http::JSON,
+            body: payload.as_deref().map(str::as_bytes),
+            limit: MAX_ANSWER,
+        };
+        http::send(&self.agent, &exchange, ATTEMPTS, self.retry_delay).map_err(|reason| ClientError::Transport {
+            url: url.clone(),
+            reason,
             attempts: ATTEMPTS,
         })
     }
@@ -170,7 +124,7 @@ impl RekorClient {
         ClientError::Status {
             url: self.base.clone(),
             status: answer.status,
-            message: message(&answer.body),
+            message: http::message(&answer.body),
         }
     }
 
@@ -356,17 +310,5 @@ impl RekorClient {
             return Err(self.status_error(&answer));
         }
         Ok(answer.body)
-    }
-}
-
-/// The `message` of a Rekor error answer, or a short excerpt of the body.
-fn message(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Err {
-        message: String,
-    }
-    match serde_json::from_slice::<Err>(body) {
-        Ok(e) => e.message,
-        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string(),
     }
 }

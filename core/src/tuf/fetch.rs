@@ -31,7 +31,7 @@ impl HttpFetcher {
     pub fn new(base: &str, timeout: Duration) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
-            agent: crate::fulcio::http::agent(timeout),
+            agent: crate::http::agent(timeout),
             attempts: 3,
         }
     }
