@@ -501,3 +501,49 @@ fn a_legacy_signature_without_a_log_bundle_is_looked_up_online() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("transparency log lookup failed"), "{}", out.stderr);
 }
+
+#[test]
+fn a_detached_signature_is_looked_up_in_the_log() {
+    let log = RekorLog::start();
+    let dir = setup(&log);
+    let d = dir.path();
+    let url = log.url();
+    hsign(&[
+        "sign-blob",
+        "--key",
+        "cosign.key",
+        "--rekor-url",
+        &url,
+        "--output-signature",
+        "a.sig",
+        "artifact.txt",
+    ])
+    .cwd(d)
+    .password("pw")
+    .run()
+    .ok();
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify-blob",
+            "--key",
+            "cosign.pub",
+            "--signature",
+            "a.sig",
+            "--rekor-public-key",
+            "rekor.pub",
+        ];
+        args.extend_from_slice(extra);
+        args.push("artifact.txt");
+        hsign(&args).cwd(d).run()
+    };
+    let before = log.count("POST", "/api/v1/log/entries/retrieve");
+    let out = verify(&["--rekor-url", &url, "-o", "json"]);
+    out.ok();
+    assert_eq!(out.json()["transparencyLog"]["entries"][0]["logIndex"], 0);
+    assert_eq!(log.count("POST", "/api/v1/log/entries/retrieve"), before + 1);
+    // Offline: nothing is looked up, and without an entry the signature fails.
+    let out = verify(&["--rekor-url", &url, "--offline"]);
+    out.expect_code(12);
+    assert!(out.stderr.contains("no transparency log entry"), "{}", out.stderr);
+    assert_eq!(log.count("POST", "/api/v1/log/entries/retrieve"), before + 1);
+}

@@ -10,13 +10,14 @@ use hsign_core::{ArtifactDigest, intoto};
 use super::artifact::Source;
 use crate::args::{VerifyBlobArgs, VerifyBlobAttestationArgs};
 use crate::error::CliError;
+use crate::exit::Exit;
 use crate::fsio;
 use crate::output::Printer;
 
 /// `verify-blob`.
 pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
     let expected = super::trust::expected(args.key.as_deref(), &args.identity)?;
-    let entity = match (&args.bundle, &args.signature) {
+    let mut entity = match (&args.bundle, &args.signature) {
         (Some(path), _) => load_entity(path)?,
         (None, Some(path)) => SignedEntity::from_detached_signature(read_signature(path)?),
         (None, None) => return Err(CliError::usage("pass --bundle or --signature")),
@@ -24,6 +25,17 @@ pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
     let source = Source::resolve(&args.file)?;
     let (algorithms, whole) = entity.artifact_needs(&expected.signing_key(&entity)?);
     let artifact = source.load(&algorithms, whole, out.quiet)?;
+    // A detached signature carries no log entry: look it up, as cosign does (not with --offline).
+    if let (super::trust::Expected::Key(key), Some(client), Some(digest)) = (
+        &expected,
+        super::trust::lookup(&args.trust).filter(|_| !entity.has_log_evidence()),
+        artifact.digest(HashAlgorithm::Sha256),
+    ) && entity.is_message_signature()
+    {
+        let proposed = hsign_core::tlog::body::proposed_hashedrekord(&digest, entity.signature_bytes(), &key.to_pem());
+        hsign_core::tlog::lookup::attach_found_entries(&client, &mut entity, proposed)
+            .map_err(|e| CliError::new(Exit::Failure, e))?;
+    }
     let mut policy = expected.policy().artifact(artifact);
     if args.trust.insecure_ignore_tlog {
         policy = policy.without_tlog_unsafe();

@@ -343,16 +343,7 @@ fn look_up_log(policy: &ImagePolicy, entity: &mut SignedEntity) -> Result<(), St
     let Some(proposed) = entity.proposed_log_entry(&verifier_pem) else {
         return Ok(());
     };
-    let found = client
-        .retrieve(&[proposed])
-        .map_err(|e| format!("transparency log lookup failed: {e}"))?;
-    let mut entries = Vec::new();
-    for api in found {
-        api.check_uuid().map_err(|e| format!("transparency log lookup: {e}"))?;
-        entries.push(api.entry);
-    }
-    entity.add_log_entries(entries);
-    Ok(())
+    crate::tlog::lookup::attach_found_entries(client, entity, proposed)
 }
 
 fn describe(e: &VerifyError) -> String {

@@ -39,7 +39,8 @@ pub enum Artifact {
 }
 
 impl Artifact {
-    fn digest(&self, algorithm: HashAlgorithm) -> Option<ArtifactDigest> {
+    /// The artifact's digest with `algorithm`, when the caller computed it or has the bytes.
+    pub fn digest(&self, algorithm: HashAlgorithm) -> Option<ArtifactDigest> {
         match self {
             Self::None => None,
             Self::Digests(d) => d.iter().find(|d| d.algorithm == algorithm).cloned(),
