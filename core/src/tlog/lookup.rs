@@ -208,6 +208,26 @@ pub fn search_query(digest: Option<&ArtifactDigest>, verifier_pem: Option<&[u8]>
     Value::Object(query)
 }
 
+/// Looks a signature up in the log by its proposed entry (`POST /api/v1/log/entries/retrieve`, as cosign does
+/// for signatures that carry no log entry) and attaches what is found to `entity`, each answer's UUID checked
+/// against its body; the verifier then checks the entries like embedded ones.
+pub fn attach_found_entries(
+    client: &super::client::RekorClient,
+    entity: &mut crate::verify::SignedEntity,
+    proposed: Value,
+) -> Result<(), String> {
+    let found = client
+        .retrieve(&[proposed])
+        .map_err(|e| format!("transparency log lookup failed: {e}"))?;
+    let mut entries = Vec::new();
+    for api in found {
+        api.check_uuid().map_err(|e| format!("transparency log lookup: {e}"))?;
+        entries.push(api.entry);
+    }
+    entity.add_log_entries(entries);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,24 +328,4 @@ mod tests {
         let signer = logged_signer(&LoggedVerifier::Certificate(b"not a certificate".to_vec()));
         assert_eq!(signer.to_string(), "certificate");
     }
-}
-
-/// Looks a signature up in the log by its proposed entry (`POST /api/v1/log/entries/retrieve`, as cosign does
-/// for signatures that carry no log entry) and attaches what is found to `entity`, each answer's UUID checked
-/// against its body; the verifier then checks the entries like embedded ones.
-pub fn attach_found_entries(
-    client: &super::client::RekorClient,
-    entity: &mut crate::verify::SignedEntity,
-    proposed: Value,
-) -> Result<(), String> {
-    let found = client
-        .retrieve(&[proposed])
-        .map_err(|e| format!("transparency log lookup failed: {e}"))?;
-    let mut entries = Vec::new();
-    for api in found {
-        api.check_uuid().map_err(|e| format!("transparency log lookup: {e}"))?;
-        entries.push(api.entry);
-    }
-    entity.add_log_entries(entries);
-    Ok(())
 }
