@@ -30,7 +30,7 @@ pub fn run(args: &VerifyBlobArgs, out: Printer) -> Result<(), CliError> {
         &expected,
         super::trust::lookup(&args.trust).filter(|_| !entity.has_log_evidence()),
         artifact.digest(HashAlgorithm::Sha256),
-    ) && entity.is_message_signature()
+    ) && args.signature.is_some()
     {
         let proposed = hsign_core::tlog::body::proposed_hashedrekord(&digest, entity.signature_bytes(), &key.to_pem());
         hsign_core::tlog::lookup::attach_found_entries(&client, &mut entity, proposed)
