@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+mod der_writer;
 pub mod fulcio;
 mod http;
 pub mod image;

@@ -4,13 +4,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use der::asn1::ObjectIdentifier;
+use crate::der_writer::*;
 use hsign_keys::{HashAlgorithm, PrivateKey, PublicKey};
 use sha2::{Digest as _, Sha256};
 
 const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
-const ORGANIZATION: &str = "2.5.4.10";
-const COMMON_NAME: &str = "2.5.4.3";
 const SUBJECT_KEY_ID: &str = "2.5.29.14";
 const KEY_USAGE: &str = "2.5.29.15";
 const SUBJECT_ALT_NAME: &str = "2.5.29.17";
@@ -85,55 +83,6 @@ fn u16_prefixed(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// One TLV with a definite DER length.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-/// A non-negative INTEGER from big-endian bytes (minimal, with a 0 prefix when the high bit is set).
-pub(crate) fn uint(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-    let mut content = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
-        content.push(0);
-    }
-    content.extend_from_slice(&trimmed);
-    tlv(0x02, &content)
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    let id = ObjectIdentifier::new(dotted).unwrap_or_else(|e| panic!("OID {dotted}: {e}"));
-    tlv(0x06, id.as_bytes())
-}
-
-fn utf8(s: &str) -> Vec<u8> {
-    tlv(0x0c, s.as_bytes())
-}
-
-fn octets(b: &[u8]) -> Vec<u8> {
-    tlv(0x04, b)
-}
-
-fn bits(b: &[u8], unused: u8) -> Vec<u8> {
-    let mut content = vec![unused];
-    content.extend_from_slice(b);
-    tlv(0x03, &content)
-}
-
 /// UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5).
 fn time(secs: i64) -> Vec<u8> {
     let text = hsign_core::rfc3339::format(secs);
@@ -144,31 +93,6 @@ fn time(secs: i64) -> Vec<u8> {
     } else {
         tlv(0x18, format!("{digits}Z").as_bytes())
     }
-}
-
-/// A distinguished name `O=<organization>, CN=<common_name>`, or the empty name.
-pub(crate) fn name(organization: Option<&str>, common_name: Option<&str>) -> Vec<u8> {
-    let mut rdns = Vec::new();
-    for (attr, value) in [(ORGANIZATION, organization), (COMMON_NAME, common_name)] {
-        if let Some(v) = value {
-            rdns.push(tlv(0x31, &seq(&[oid(attr), utf8(v)])));
-        }
-    }
-    seq(&rdns)
-}
-
-fn extension(id: &str, critical: bool, value: &[u8]) -> Vec<u8> {
-    let mut parts = vec![oid(id)];
-    if critical {
-        parts.push(vec![0x01, 0x01, 0xff]);
-    }
-    parts.push(octets(value));
-    seq(&parts)
-}
-
-/// The key identifier of a key: SHA-256 of its SPKI, cut to 20 bytes.
-fn key_id(key: &PublicKey) -> Vec<u8> {
-    Sha256::digest(key.to_spki_der())[..20].to_vec()
 }
 
 /// A fresh positive 128-bit serial number.

@@ -7,7 +7,7 @@ use hsign_keys::{HashAlgorithm, PrivateKey, PublicKey};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use super::cert::{tlv, uint};
+use crate::der_writer::{tlv, uint};
 
 /// A compact JWS of `claims` signed with `key` (header `{"alg":"ES256","typ":"JWT","kid":"hsign-test"}`).
 pub(crate) fn sign(key: &PrivateKey, claims: &Value) -> String {

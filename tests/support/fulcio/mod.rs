@@ -103,8 +103,8 @@ impl FulcioCa {
         let root_key = PrivateKey::generate_p256().expect("generating the root key");
         let intermediate_key = PrivateKey::generate_p256().expect("generating the intermediate key");
         let issuer_key = PrivateKey::generate_p256().expect("generating the OIDC issuer key");
-        let root_name = cert::name(Some(ORGANIZATION), Some(ROOT_NAME));
-        let intermediate_name = cert::name(Some(ORGANIZATION), Some(INTERMEDIATE_NAME));
+        let root_name = crate::der_writer::name(Some(ORGANIZATION), Some(ROOT_NAME));
+        let intermediate_name = crate::der_writer::name(Some(ORGANIZATION), Some(INTERMEDIATE_NAME));
         let validity = (now - YEAR - 86_400, now + 10 * YEAR);
         let root_der = cert::issue(
             &Profile {
@@ -396,7 +396,7 @@ impl Shared {
         let san = email.ok_or(sub);
         let leaf = cert::issue(
             &Profile {
-                subject: cert::name(None, None),
+                subject: crate::der_writer::name(None, None),
                 validity: (now - 1, now + lifetime),
                 ca: None,
                 identity: Some((san, issuer)),

@@ -77,8 +77,8 @@ impl Tsa {
         let now = unix_now();
         let root_key = PrivateKey::generate_p256().expect("generating the TSA root key");
         let key = PrivateKey::generate_p256().expect("generating the TSA signing key");
-        let root_name = token::name(ORGANIZATION, ROOT_NAME);
-        let signer_name = token::name(ORGANIZATION, SIGNER_NAME);
+        let root_name = crate::der_writer::name(Some(ORGANIZATION), Some(ROOT_NAME));
+        let signer_name = crate::der_writer::name(Some(ORGANIZATION), Some(SIGNER_NAME));
         let root_der = token::issue(
             &token::CertSpec {
                 serial: &random_serial(),

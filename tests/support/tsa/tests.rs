@@ -27,7 +27,7 @@ fn client(tsa: &Tsa) -> TsaClient {
 
 /// A TimeStampReq with a SHA-256 imprint of `data`, an optional nonce, and certReq as given.
 fn request(data: &[u8], nonce: Option<&[u8]>, cert_req: bool) -> Vec<u8> {
-    use super::token::{tlv, uint};
+    use crate::der_writer::{tlv, uint};
     let alg = tlv(
         0x30,
         &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]),

@@ -1,7 +1,7 @@
 //! The DER of the test TSA, written by hand with a tiny TLV writer: its two certificates, the reading of a
 //! `TimeStampReq`, and the `TimeStampResp` it answers (RFC 3161 over CMS SignedData, RFC 5652).
 
-use der::asn1::ObjectIdentifier;
+use crate::der_writer::*;
 use hsign_keys::{HashAlgorithm, PrivateKey, PublicKey};
 use sha2::{Digest as _, Sha256};
 
@@ -13,8 +13,6 @@ const ATTR_CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
 const ATTR_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
 const ATTR_SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
 const ATTR_SIGNING_CERTIFICATE_V2: &str = "1.2.840.113549.1.9.16.2.47";
-const ORGANIZATION: &str = "2.5.4.10";
-const COMMON_NAME: &str = "2.5.4.3";
 const SUBJECT_KEY_ID: &str = "2.5.29.14";
 const KEY_USAGE: &str = "2.5.29.15";
 const BASIC_CONSTRAINTS: &str = "2.5.29.19";
@@ -23,53 +21,6 @@ const EXT_KEY_USAGE: &str = "2.5.29.37";
 const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 /// The TSA policy the test TSA names in every TSTInfo.
 pub const POLICY: &str = "1.3.6.1.4.1.57264.2";
-
-/// One TLV with a definite DER length.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-/// A SET OF in DER order: the encoded members sorted.
-fn set_of(mut parts: Vec<Vec<u8>>) -> Vec<u8> {
-    parts.sort();
-    tlv(0x31, &parts.concat())
-}
-
-/// A non-negative INTEGER from big-endian bytes, minimal.
-pub(crate) fn uint(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-    let mut content = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
-        content.push(0);
-    }
-    content.extend_from_slice(&trimmed);
-    tlv(0x02, &content)
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    let id = ObjectIdentifier::new(dotted).unwrap_or_else(|e| panic!("OID {dotted}: {e}"));
-    tlv(0x06, id.as_bytes())
-}
-
-fn bits(b: &[u8], unused: u8) -> Vec<u8> {
-    let mut content = vec![unused];
-    content.extend_from_slice(b);
-    tlv(0x03, &content)
-}
 
 /// The civil date and time of Unix seconds: (year, month, day, hour, minute, second).
 fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
@@ -116,25 +67,6 @@ fn time(secs: i64) -> Vec<u8> {
 pub(crate) fn generalized_time_millis(secs: i64, millis: u32) -> Vec<u8> {
     let millis = if millis.is_multiple_of(10) { millis + 1 } else { millis };
     tlv(0x18, format!("{}.{millis:03}Z", digits(secs)).as_bytes())
-}
-
-/// A distinguished name `O=<organization>, CN=<common_name>`.
-pub(crate) fn name(organization: &str, common_name: &str) -> Vec<u8> {
-    let rdn = |attr: &str, v: &str| tlv(0x31, &seq(&[oid(attr), tlv(0x0c, v.as_bytes())]));
-    seq(&[rdn(ORGANIZATION, organization), rdn(COMMON_NAME, common_name)])
-}
-
-fn extension(id: &str, critical: bool, value: &[u8]) -> Vec<u8> {
-    let mut parts = vec![oid(id)];
-    if critical {
-        parts.push(vec![0x01, 0x01, 0xff]);
-    }
-    parts.push(tlv(0x04, value));
-    seq(&parts)
-}
-
-fn key_id(key: &PublicKey) -> Vec<u8> {
-    Sha256::digest(key.to_spki_der())[..20].to_vec()
 }
 
 /// A certificate: a CA (basicConstraints CA, keyCertSign) or the TSA's signing certificate (digitalSignature,
