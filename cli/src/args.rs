@@ -75,6 +75,74 @@ pub enum Command {
     Rekor(RekorCommand),
     /// Refresh the public-good trusted root through TUF into the local cache that verification then uses.
     Initialize(InitializeArgs),
+    /// Copy an image with its signatures, attestations and SBOMs (both formats) to another repository.
+    Copy(CopyArgs),
+    /// Save an image with everything attached to it into an OCI image layout directory.
+    Save(SaveArgs),
+    /// Push an OCI image layout written by `save` (image and attachments) to a repository.
+    Load(LoadArgs),
+}
+
+/// Which attachments `copy`, `save` and `load` carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Attachment {
+    /// Signatures: `.sig` tags and signature bundles among the referrers.
+    Sig,
+    /// Attestations: `.att` tags and attestation bundles among the referrers.
+    Att,
+    /// SBOMs attached with `attach sbom` (`.sbom` tags).
+    Sbom,
+}
+
+/// `copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Carry only these attachments (comma-separated); everything attached when omitted.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub only: Vec<Attachment>,
+    /// Move a destination tag that already points to another digest.
+    #[arg(short, long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image to copy (a tag or a digest).
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// The destination repository, optionally with a tag (`registry/repo[:tag]`).
+    #[arg(value_name = "DST")]
+    pub destination: String,
+}
+
+/// `save`.
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// The OCI image layout directory to write (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Carry only these attachments (comma-separated); everything attached when omitted.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub only: Vec<Attachment>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The image to save (a tag or a digest).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+/// `load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The OCI image layout directory written by `save`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Move a destination tag that already points to another digest.
+    #[arg(short, long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The destination repository, optionally with a tag (`registry/repo[:tag]`).
+    #[arg(value_name = "DST")]
+    pub destination: String,
 }
 
 /// `attest`.
@@ -334,8 +402,20 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The public key (PEM or DER); or verify keyless with --certificate-identity and --certificate-oidc-issuer.
-    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    #[arg(short, long, value_name = "FILE", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp", "policy"])]
     pub key: Option<PathBuf>,
+    /// A deploy policy (YAML or JSON): per image pattern, who must have signed and which attestations must
+    /// exist. Replaces --key, the identity flags and -a.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "key", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer",
+        "certificate_oidc_issuer_regexp", "certificate_github_workflow_trigger", "certificate_github_workflow_sha",
+        "certificate_github_workflow_name", "certificate_github_workflow_repository",
+        "certificate_github_workflow_ref", "annotations",
+    ])]
+    pub policy: Option<PathBuf>,
+    /// With --policy: let images that match no rule pass (they are rejected by default).
+    #[arg(long, requires = "policy")]
+    pub allow_unmatched: bool,
     #[command(flatten)]
     pub identity: IdentityArgs,
     /// Require the signed annotation `key=value` (repeatable).

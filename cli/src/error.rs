@@ -20,6 +20,8 @@ pub struct CliError {
     pub causes: Vec<String>,
     /// Advice, printed after a blank line.
     pub hint: Option<String>,
+    /// The JSON document already on stdout carries this failure (the gate's report): print no error document.
+    pub in_report: bool,
 }
 
 impl CliError {
@@ -30,6 +32,7 @@ impl CliError {
             message: message.into(),
             causes: Vec::new(),
             hint: None,
+            in_report: false,
         }
     }
 

@@ -65,5 +65,8 @@ fn run(command: &Command, out: Printer) -> Result<(), CliError> {
         Command::Attach(args::AttachCommand::Sbom(a)) => commands::attest::attach_sbom(a, out),
         Command::Rekor(c) => commands::rekor::run(c, out),
         Command::Initialize(a) => commands::initialize::run(a, out),
+        Command::Copy(a) => commands::transfer::copy(a, out),
+        Command::Save(a) => commands::transfer::save(a, out),
+        Command::Load(a) => commands::transfer::load(a, out),
     }
 }

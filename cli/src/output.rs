@@ -54,7 +54,7 @@ impl Printer {
             text.push_str(&format!("\nhint: {h}\n"));
         }
         let _ = std::io::stderr().write_all(text.as_bytes());
-        if self.json() {
+        if self.json() && !err.in_report {
             self.json_value(&serde_json::json!({
                 "error": err.message,
                 "causes": err.causes,

@@ -17,6 +17,7 @@ pub mod dsse;
 mod encoding;
 mod error;
 pub mod fulcio;
+pub mod gate;
 pub mod gojson;
 mod http;
 pub mod image;

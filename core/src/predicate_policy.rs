@@ -224,9 +224,10 @@ impl PolicyReport {
 // ---------------------------------------------------------------------------------------------------------
 // The document as written.
 
+/// A predicate policy as written; also embedded in deploy policies (`rules[].attestations`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawPolicy {
+pub(crate) struct RawPolicy {
     #[serde(default)]
     require: Vec<String>,
     #[serde(default)]
@@ -379,7 +380,8 @@ impl PredicatePolicy {
         Self::validate(raw)
     }
 
-    fn validate(raw: RawPolicy) -> Result<Self, PolicyError> {
+    /// Validates a policy as written (see [`from_bytes`](Self::from_bytes)).
+    pub(crate) fn validate(raw: RawPolicy) -> Result<Self, PolicyError> {
         for (key, count) in [("require", raw.require.len()), ("rules", raw.rules.len())] {
             if count > MAX_RULES {
                 return Err(PolicyError::TooMany {

@@ -4,6 +4,7 @@
 mod attest;
 mod blob;
 mod faults;
+mod gate;
 mod image;
 mod image_interop;
 mod initialize;

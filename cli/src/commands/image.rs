@@ -115,6 +115,9 @@ pub fn sign(args: &SignArgs, out: Printer) -> Result<(), CliError> {
 /// `verify`: every image concurrently; the exit status is that of the first image (in argument order) that
 /// failed.
 pub fn verify(args: &VerifyArgs, out: Printer) -> Result<(), CliError> {
+    if let Some(policy) = &args.policy {
+        return super::gate::run(policy, args, out);
+    }
     let images = args
         .images
         .iter()

@@ -2,6 +2,7 @@
 
 pub mod artifact;
 pub mod attest;
+pub mod gate;
 pub mod image;
 pub mod initialize;
 pub mod keyless;
@@ -10,6 +11,7 @@ pub mod predicate_policy;
 pub mod rekor;
 pub mod sign_blob;
 pub mod timestamp;
+pub mod transfer;
 pub mod trust;
 pub mod verify_blob;
 

@@ -220,41 +220,13 @@ pub fn verify_image_attestations(
             l.layer_digest
         );
         match crate::dsse::Envelope::from_json(&l.bytes) {
-            Ok(env) if wanted(&env) => {
-                let rekor = match l.annotations.get(BUNDLE_ANNOTATION).filter(|b| !b.is_empty()) {
-                    Some(b) => match RekorBundle::from_json(b.as_bytes()) {
-                        Ok(r) => Some(r),
-                        Err(e) => {
-                            out.rejected.push((source, e.to_string()));
-                            continue;
-                        }
-                    },
-                    None => None,
-                };
-                let certificates = match annotation_certificates(&l.annotations) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        out.rejected.push((source, e));
-                        continue;
-                    }
-                };
-                let timestamps = match annotation_timestamps(&l.annotations) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        out.rejected.push((source, e));
-                        continue;
-                    }
-                };
-                let mut entity = SignedEntity::from_envelope(env)
-                    .with_rekor_bundle(rekor)
-                    .with_certificates(certificates)
-                    .with_timestamps(timestamps);
-                if let Err(e) = look_up_log(policy, &mut entity) {
-                    out.rejected.push((source, e));
-                    continue;
-                }
-                candidates.push((source, entity));
-            }
+            Ok(env) if wanted(&env) => match legacy_attestation(env, &l.annotations) {
+                Ok(mut entity) => match look_up_log(policy, &mut entity) {
+                    Ok(()) => candidates.push((source, entity)),
+                    Err(e) => out.rejected.push((source, e)),
+                },
+                Err(e) => out.rejected.push((source, e)),
+            },
             Ok(_) => {}
             Err(e) => out.rejected.push((source, e.to_string())),
         }
@@ -269,6 +241,125 @@ pub fn verify_image_attestations(
         record(&mut out, source, checked);
     }
     conclude(out, unreadable, seen)
+}
+
+/// Adapts a legacy `.att` layer (a DSSE envelope plus cosign's annotations) into the internal model.
+fn legacy_attestation(
+    envelope: crate::dsse::Envelope,
+    annotations: &BTreeMap<String, String>,
+) -> Result<SignedEntity, String> {
+    let rekor = match annotations.get(BUNDLE_ANNOTATION).filter(|b| !b.is_empty()) {
+        Some(b) => Some(RekorBundle::from_json(b.as_bytes()).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    Ok(SignedEntity::from_envelope(envelope)
+        .with_rekor_bundle(rekor)
+        .with_certificates(annotation_certificates(annotations)?)
+        .with_timestamps(annotation_timestamps(annotations)?))
+}
+
+/// A signature or attestation read from the registry and adapted into the internal model, not yet verified.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// Where it was found.
+    pub source: String,
+    /// The adapted entity, or why it could not be read.
+    pub entity: Result<SignedEntity, String>,
+    /// The predicate type its statement must have (cosign's signing predicate for signature bundles).
+    pub required_predicate: Option<&'static str>,
+}
+
+/// Everything attached to one image that can be verified, read once so that several signers can be checked
+/// against it without asking the registry again.
+#[derive(Clone, Debug, Default)]
+pub struct Attached {
+    /// Signatures: bundles of cosign's signing statement among the referrers, and `.sig` layers.
+    pub signatures: Vec<Candidate>,
+    /// Attestations: other DSSE bundles among the referrers, and `.att` layers.
+    pub attestations: Vec<Candidate>,
+    /// Entries that were listed but could not be read.
+    pub unreadable: Vec<String>,
+}
+
+/// Reads every signature and attestation attached to `digest` in `sig_repo`, in both formats. Bundles are
+/// sorted into signatures and attestations by their statement's (unverified) predicate type; the verifier
+/// checks the type again.
+pub fn collect_attached(client: &Client, sig_repo: &ImageRef, digest: &str) -> Result<Attached, ImageError> {
+    let mut out = Attached::default();
+    let found = discover::find_bundles(client, sig_repo, digest)?;
+    out.unreadable = found.unreadable;
+    for c in found.bundles {
+        let source = format!("bundle in referrer {}", c.manifest_digest);
+        let bundle = Bundle::from_json(&c.bytes).map_err(|e| e.to_string());
+        let is_attestation = match &bundle {
+            Ok(b) => match &b.content {
+                crate::bundle::SignatureContent::Dsse(env) => {
+                    crate::intoto::peek_predicate_type(&env.payload).unwrap_or_default() != COSIGN_SIGN_PREDICATE
+                }
+                _ => false,
+            },
+            Err(_) => false,
+        };
+        let entity = bundle.map(SignedEntity::from_bundle);
+        if is_attestation {
+            out.attestations.push(Candidate {
+                source,
+                entity,
+                required_predicate: None,
+            });
+        } else {
+            out.signatures.push(Candidate {
+                source,
+                entity,
+                required_predicate: Some(COSIGN_SIGN_PREDICATE),
+            });
+        }
+    }
+    let sig_tag = super::attachment_tag(digest, "sig");
+    for l in discover::find_legacy(client, sig_repo, digest, "sig", Some(simple_signing::MEDIA_TYPE))? {
+        out.signatures.push(Candidate {
+            source: format!("{sig_tag} layer {}", l.layer_digest),
+            entity: legacy_entity(&l.bytes, &l.annotations),
+            required_predicate: None,
+        });
+    }
+    let att_tag = super::attachment_tag(digest, "att");
+    for l in discover::find_legacy(client, sig_repo, digest, "att", Some(super::DSSE_MEDIA_TYPE))? {
+        let entity = crate::dsse::Envelope::from_json(&l.bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|env| legacy_attestation(env, &l.annotations));
+        out.attestations.push(Candidate {
+            source: format!("{att_tag} layer {}", l.layer_digest),
+            entity,
+            required_predicate: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Verifies already-read candidates of `image` against `policy`; the verdict is that of [`verify_image`]
+/// (at least one must verify; unreadable entries of `attached` make an unverified image a registry failure).
+pub fn verify_candidates(
+    image: &ImageRef,
+    subject: &ManifestInfo,
+    candidates: &[Candidate],
+    unreadable: &[String],
+    policy: &ImagePolicy,
+) -> Result<ImageVerification, ImageError> {
+    let digest = image_digest(image, subject)?;
+    let mut out = ImageVerification::new(image, subject);
+    for c in candidates {
+        let checked = c.entity.clone().and_then(|mut entity| {
+            look_up_log(policy, &mut entity)?;
+            let mut p = base_policy(policy, &digest);
+            if let Some(t) = c.required_predicate {
+                p = p.predicate_type(t);
+            }
+            policy.verifier.verify(&entity, &p.build()).map_err(|e| describe(&e))
+        });
+        record(&mut out, c.source.clone(), checked);
+    }
+    conclude(out, unreadable.to_vec(), !candidates.is_empty())
 }
 
 /// The verdict once every candidate was tried: verified if any verified (unreadable entries still reported);

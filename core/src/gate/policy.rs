@@ -1,0 +1,413 @@
+//! The deploy policy file: parsed, validated and with every key loaded before anything touches the network.
+//! The format is documented in `docs/policy.md` and `schema/policy.schema.json`.
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::glob::ImageGlob;
+use crate::image::verify::ImageSigner;
+use crate::predicate_policy::{PredicatePolicy, RawPolicy};
+use crate::verify::{CertificateIdentity, Matcher};
+use hsign_keys::PublicKey;
+
+/// Largest policy document read.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+/// Most rules, exemptions, globs per rule and signers per rule.
+pub const MAX_ENTRIES: usize = 256;
+/// The only policy format version.
+pub const VERSION: u64 = 1;
+
+/// Why a deploy policy was refused; the caller adds the file name.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DeployPolicyError {
+    /// The document is larger than [`MAX_POLICY_BYTES`].
+    #[error("policy is {size} bytes, more than the {max} allowed")]
+    TooLarge {
+        /// Size of the document.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not valid JSON/YAML, or of the wrong shape (an unknown key, a missing one); the message names the key
+    /// and the line.
+    #[error("policy is not a valid {format} deploy policy: {message}")]
+    Syntax {
+        /// `JSON` or `YAML`.
+        format: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+    /// A value the parser accepted but the policy cannot use.
+    #[error("{location}: {message}")]
+    Invalid {
+        /// Where in the policy (`rules[1] "production".signatures.signers[0]`).
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A validated deploy policy.
+#[derive(Debug, Clone)]
+pub struct DeployPolicy {
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+    /// The exemptions, in file order.
+    pub exempt: Vec<Exemption>,
+}
+
+/// One rule: the images it covers and what they need.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Its unique name.
+    pub name: String,
+    /// The images it applies to.
+    pub images: Vec<ImageGlob>,
+    /// Whether an image may be given by tag (else a digest is required).
+    pub allow_tags: bool,
+    /// How many different signers must each have a valid signature.
+    pub threshold: usize,
+    /// Who may sign.
+    pub signers: Vec<Signer>,
+    /// Conditions on attestations signed by any of the signers.
+    pub attestations: Option<PredicatePolicy>,
+}
+
+/// A named signer of a rule.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// Its name, unique within the rule.
+    pub name: String,
+    /// The key or keyless identity.
+    pub signer: ImageSigner,
+    /// A string equal for equal signers, so that an image is checked once per distinct signer.
+    pub id: String,
+}
+
+/// An exempt image pattern and why.
+#[derive(Debug, Clone)]
+pub struct Exemption {
+    /// The images exempted.
+    pub glob: ImageGlob,
+    /// Why (shown in the report).
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawDeployPolicy {
+    version: u64,
+    rules: Vec<RawRule>,
+    #[serde(default)]
+    exempt: Vec<RawExemption>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRule {
+    name: String,
+    images: Vec<String>,
+    #[serde(default)]
+    allow_tags: bool,
+    signatures: RawSignatures,
+    #[serde(default)]
+    attestations: Option<RawPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSignatures {
+    #[serde(default)]
+    threshold: Option<u64>,
+    signers: Vec<RawSigner>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSigner {
+    name: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    identity_regexp: Option<String>,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    issuer_regexp: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawExemption {
+    image: String,
+    reason: String,
+}
+
+fn invalid(location: impl Into<String>, message: impl Into<String>) -> DeployPolicyError {
+    DeployPolicyError::Invalid {
+        location: location.into(),
+        message: message.into(),
+    }
+}
+
+impl DeployPolicy {
+    /// Parses and validates a policy (JSON when the first non-blank character is `{`, else YAML).
+    /// `load_key` reads a signer's `key` as written (the caller resolves it against the policy's directory);
+    /// its error is reported with the signer's place.
+    pub fn from_bytes(
+        data: &[u8],
+        load_key: &mut dyn FnMut(&str) -> Result<PublicKey, String>,
+    ) -> Result<Self, DeployPolicyError> {
+        if data.len() > MAX_POLICY_BYTES {
+            return Err(DeployPolicyError::TooLarge {
+                size: data.len(),
+                max: MAX_POLICY_BYTES,
+            });
+        }
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let raw: RawDeployPolicy = if data.trim_ascii_start().starts_with(b"{") {
+            serde_json::from_slice(data).map_err(|e| DeployPolicyError::Syntax {
+                format: "JSON",
+                message: e.to_string(),
+            })?
+        } else {
+            let options = serde_saphyr::options! {
+                strict_booleans: true,
+                leading_zero_numbers_as_strings: true,
+                underscored_numbers_as_strings: true,
+                with_snippet: false,
+            };
+            serde_saphyr::from_slice_with_options(data, options).map_err(|e| DeployPolicyError::Syntax {
+                format: "YAML",
+                message: e.to_string(),
+            })?
+        };
+        Self::validate(raw, load_key)
+    }
+
+    fn validate(
+        raw: RawDeployPolicy,
+        load_key: &mut dyn FnMut(&str) -> Result<PublicKey, String>,
+    ) -> Result<Self, DeployPolicyError> {
+        if raw.version != VERSION {
+            return Err(invalid(
+                "version",
+                format!(
+                    "{} is not a known policy version (this hsign reads version {VERSION})",
+                    raw.version
+                ),
+            ));
+        }
+        if raw.rules.is_empty() {
+            return Err(invalid(
+                "rules",
+                "there are no rules: the policy would reject every image",
+            ));
+        }
+        for (key, count) in [("rules", raw.rules.len()), ("exempt", raw.exempt.len())] {
+            if count > MAX_ENTRIES {
+                return Err(invalid(
+                    key,
+                    format!("{count} entries, more than the {MAX_ENTRIES} allowed"),
+                ));
+            }
+        }
+        // Every glob once in the whole file: the same pattern twice is a duplicated (or contradictory) rule.
+        let mut globs: Vec<(String, String)> = Vec::new();
+        let mut seen_glob = |glob: &str, location: &str| -> Result<(), DeployPolicyError> {
+            if let Some((_, first)) = globs.iter().find(|(g, _)| g == glob) {
+                return Err(invalid(
+                    location,
+                    format!("'{glob}' is already listed at {first}: one pattern belongs to one rule"),
+                ));
+            }
+            globs.push((glob.to_string(), location.to_string()));
+            Ok(())
+        };
+        let mut rules: Vec<Rule> = Vec::with_capacity(raw.rules.len());
+        for (i, r) in raw.rules.into_iter().enumerate() {
+            let at = format!("rules[{i}] {:?}", r.name);
+            if r.name.trim().is_empty() {
+                return Err(invalid(format!("rules[{i}].name"), "is empty"));
+            }
+            if let Some(j) = rules.iter().position(|other| other.name == r.name) {
+                return Err(invalid(at, format!("rules[{j}] has the same name")));
+            }
+            if r.images.is_empty() {
+                return Err(invalid(
+                    format!("{at}.images"),
+                    "is empty: the rule would apply to nothing",
+                ));
+            }
+            if r.images.len() > MAX_ENTRIES {
+                return Err(invalid(
+                    format!("{at}.images"),
+                    format!("more than {MAX_ENTRIES} globs"),
+                ));
+            }
+            let mut images = Vec::with_capacity(r.images.len());
+            for (k, g) in r.images.iter().enumerate() {
+                let place = format!("{at}.images[{k}]");
+                seen_glob(g, &place)?;
+                images.push(ImageGlob::parse(g).map_err(|e| invalid(&place, e))?);
+            }
+            let signers = validate_signers(&at, r.signatures.signers, load_key)?;
+            let threshold = match r.signatures.threshold {
+                None => 1,
+                Some(0) => {
+                    return Err(invalid(
+                        format!("{at}.signatures.threshold"),
+                        "is 0: at least one signature is required",
+                    ));
+                }
+                Some(t) if t as usize > signers.len() || t > MAX_ENTRIES as u64 => {
+                    return Err(invalid(
+                        format!("{at}.signatures.threshold"),
+                        format!(
+                            "{t} is more than the {} signer(s) listed: the rule could never pass",
+                            signers.len()
+                        ),
+                    ));
+                }
+                Some(t) => t as usize,
+            };
+            let attestations = match r.attestations {
+                None => None,
+                Some(p) => Some(PredicatePolicy::validate(p).map_err(|e| {
+                    invalid(
+                        format!("{at}.attestations"),
+                        e.to_string().trim_start_matches("policy ").to_string(),
+                    )
+                })?),
+            };
+            rules.push(Rule {
+                name: r.name,
+                images,
+                allow_tags: r.allow_tags,
+                threshold,
+                signers,
+                attestations,
+            });
+        }
+        let mut exempt = Vec::with_capacity(raw.exempt.len());
+        for (i, e) in raw.exempt.into_iter().enumerate() {
+            let place = format!("exempt[{i}]");
+            seen_glob(&e.image, &format!("{place}.image"))?;
+            let glob = ImageGlob::parse(&e.image).map_err(|m| invalid(format!("{place}.image"), m))?;
+            if e.reason.trim().is_empty() {
+                return Err(invalid(
+                    format!("{place}.reason"),
+                    "is empty: say why the image is exempt (the report shows it)",
+                ));
+            }
+            exempt.push(Exemption { glob, reason: e.reason });
+        }
+        Ok(Self { rules, exempt })
+    }
+
+    /// The rules that apply to `name` (`registry/repository`), in file order.
+    pub fn rules_for(&self, name: &str) -> Vec<&Rule> {
+        self.rules
+            .iter()
+            .filter(|r| r.images.iter().any(|g| g.matches(name)))
+            .collect()
+    }
+
+    /// The first exemption covering `name`.
+    pub fn exemption_for(&self, name: &str) -> Option<&Exemption> {
+        self.exempt.iter().find(|e| e.glob.matches(name))
+    }
+}
+
+fn validate_signers(
+    at: &str,
+    raw: Vec<RawSigner>,
+    load_key: &mut dyn FnMut(&str) -> Result<PublicKey, String>,
+) -> Result<Vec<Signer>, DeployPolicyError> {
+    if raw.is_empty() {
+        return Err(invalid(
+            format!("{at}.signatures.signers"),
+            "is empty: name at least one key or keyless identity",
+        ));
+    }
+    if raw.len() > MAX_ENTRIES {
+        return Err(invalid(
+            format!("{at}.signatures.signers"),
+            format!("more than {MAX_ENTRIES} signers"),
+        ));
+    }
+    let mut out: Vec<Signer> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.into_iter().enumerate() {
+        let place = format!("{at}.signatures.signers[{i}] {:?}", s.name);
+        if s.name.trim().is_empty() {
+            return Err(invalid(format!("{at}.signatures.signers[{i}].name"), "is empty"));
+        }
+        if out.iter().any(|o| o.name == s.name) {
+            return Err(invalid(&place, "another signer of this rule has the same name"));
+        }
+        let keyless =
+            s.identity.is_some() || s.identity_regexp.is_some() || s.issuer.is_some() || s.issuer_regexp.is_some();
+        let (signer, id) = match (&s.key, keyless) {
+            (Some(_), true) => {
+                return Err(invalid(
+                    &place,
+                    "has both `key` and keyless fields (identity/issuer): one signer is one or the other",
+                ));
+            }
+            (None, false) => {
+                return Err(invalid(
+                    &place,
+                    "needs `key` (a public key file) or `identity`/`identityRegexp` with `issuer`/`issuerRegexp`",
+                ));
+            }
+            (Some(path), false) => {
+                let key = load_key(path).map_err(|e| invalid(format!("{place}.key"), e))?;
+                let id = format!("key {}", key.to_pem());
+                (ImageSigner::Key(key), id)
+            }
+            (None, true) => {
+                let subject = matcher(&place, "identity", s.identity, s.identity_regexp)?;
+                let issuer = matcher(&place, "issuer", s.issuer, s.issuer_regexp)?;
+                let id = format!("identity {} issuer {}", subject.describe(), issuer.describe());
+                (
+                    ImageSigner::Identity(CertificateIdentity {
+                        subject,
+                        issuer,
+                        github: Default::default(),
+                    }),
+                    id,
+                )
+            }
+        };
+        out.push(Signer {
+            name: s.name,
+            signer,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// `identity`/`identityRegexp` (or `issuer`/`issuerRegexp`): exactly one of the two.
+fn matcher(
+    place: &str,
+    what: &str,
+    exact: Option<String>,
+    regex: Option<String>,
+) -> Result<Matcher, DeployPolicyError> {
+    match (exact, regex) {
+        (Some(_), Some(_)) => Err(invalid(
+            place,
+            format!("has both `{what}` and `{what}Regexp`: give one"),
+        )),
+        (Some(e), None) if e.is_empty() => Err(invalid(format!("{place}.{what}"), "is empty")),
+        (Some(e), None) => Ok(Matcher::Exact(e)),
+        (None, Some(r)) => Matcher::regex(&r).map_err(|e| invalid(format!("{place}.{what}Regexp"), e)),
+        (None, None) => Err(invalid(
+            place,
+            format!("a keyless signer needs `{what}` or `{what}Regexp`"),
+        )),
+    }
+}
