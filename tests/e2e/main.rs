@@ -11,6 +11,7 @@ mod initialize;
 mod interop;
 mod keyless;
 pub mod keys;
+mod policy_schema;
 mod python_interop;
 mod registry_infra;
 mod rekor;
