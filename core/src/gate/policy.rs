@@ -411,3 +411,73 @@ fn matcher(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> PublicKey {
+        let pem = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/vectors/bundles/sigstore-js/client-fixtures/key-1.pub"
+        ))
+        .unwrap();
+        PublicKey::from_pem_or_der(&pem).unwrap()
+    }
+
+    fn parse(text: &str) -> Result<DeployPolicy, DeployPolicyError> {
+        DeployPolicy::from_bytes(text.as_bytes(), &mut |p| {
+            if p == "missing.pub" {
+                Err("no such file".into())
+            } else {
+                Ok(key())
+            }
+        })
+    }
+
+    const BASE: &str = "version: 1\nrules:\n  - name: r\n    images: [ghcr.io/acme/*]\n    signatures:\n      signers:\n        - {name: k, key: k.pub}\n        - {name: ci, identityRegexp: 'https://github\\.com/acme/.*', issuer: https://token.actions.githubusercontent.com}\n";
+
+    #[test]
+    fn yaml_and_json_give_the_same_policy() {
+        let yaml = parse(BASE).unwrap();
+        let json = parse(
+            r#"{"version":1,"rules":[{"name":"r","images":["ghcr.io/acme/*"],"signatures":{"signers":[
+                {"name":"k","key":"k.pub"},
+                {"name":"ci","identityRegexp":"https://github\\.com/acme/.*","issuer":"https://token.actions.githubusercontent.com"}]}}]}"#,
+        )
+        .unwrap();
+        for p in [&yaml, &json] {
+            let r = &p.rules[0];
+            assert_eq!((r.threshold, r.allow_tags, r.signers.len()), (1, false, 2));
+            assert!(r.signers[1].id.contains("github"), "{}", r.signers[1].id);
+            assert_eq!(p.rules_for("ghcr.io/acme/app").len(), 1);
+            assert!(p.rules_for("ghcr.io/acme/a/b").is_empty());
+        }
+        assert_eq!(yaml.rules[0].signers[0].id, json.rules[0].signers[0].id);
+    }
+
+    #[test]
+    fn refusals_name_the_place() {
+        let cases = [
+            (
+                BASE.replace("k.pub", "missing.pub"),
+                "rules[0] \"r\".signatures.signers[0] \"k\".key: no such file",
+            ),
+            (
+                format!("{BASE}exempt:\n  - {{image: ghcr.io/acme/*, reason: x}}\n"),
+                "exempt[0].image: 'ghcr.io/acme/*' is already listed at rules[0] \"r\".images[0]",
+            ),
+            (BASE.replace("name: ci", "name: k"), "signers[1] \"k\": another signer"),
+            (BASE.replace("version: 1", "version: 3"), "version: 3 is not a known"),
+            (BASE.replace("rules:", "rulez:"), "unknown field `rulez`"),
+            (
+                BASE.replace("identityRegexp: 'https://github\\.com/acme/.*'", "identityRegexp: '('"),
+                "identityRegexp",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(expected), "expected '{expected}' in '{e}'");
+        }
+    }
+}
