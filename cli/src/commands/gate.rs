@@ -47,6 +47,9 @@ pub fn run(policy_path: &Path, args: &VerifyArgs, out: Printer) -> Result<(), Cl
     let indexes: Vec<usize> = (0..images.len()).collect();
     let reports: Vec<ImageReport> =
         run_concurrently(&indexes, |&i| gate.check_image(&client, &images[i], &sig_repos[i]));
+    if std::env::var_os("HSIGN_TRACE_REQUESTS").is_some() {
+        eprintln!("hsign: {} registry requests", client.request_count());
+    }
     let failed: Vec<&ImageReport> = reports.iter().filter(|r| !r.passed()).collect();
     if out.json() {
         out.json_value(&json!({
