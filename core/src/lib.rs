@@ -31,6 +31,7 @@ pub mod sign;
 pub mod simple_signing;
 pub mod timestamp;
 pub mod tlog;
+pub mod transfer;
 pub mod trust;
 pub mod tuf;
 pub mod verify;

@@ -17,3 +17,4 @@ mod registry_infra;
 mod rekor;
 mod timestamp;
 mod tlog;
+mod transfer;

@@ -97,6 +97,7 @@ enum Method {
     Head,
     Put,
     Post,
+    Patch,
 }
 
 impl Method {
@@ -106,6 +107,7 @@ impl Method {
             Self::Head => "HEAD",
             Self::Put => "PUT",
             Self::Post => "POST",
+            Self::Patch => "PATCH",
         }
     }
 }
@@ -123,6 +125,10 @@ struct Request<'a> {
     push: bool,
     limit: u64,
     what: String,
+    /// `Content-Range` of a chunk upload (PATCH).
+    content_range: Option<String>,
+    /// Hand a 200 response's body to the caller unread (blob streaming), with no overall timeout.
+    stream: bool,
 }
 
 /// Why a request produced no usable response.
@@ -149,6 +155,8 @@ impl<'a> Request<'a> {
             push: false,
             limit: 0,
             what,
+            content_range: None,
+            stream: false,
         }
     }
 
@@ -189,6 +197,8 @@ struct Response {
     challenge: Option<String>,
     content_length: Option<i64>,
     body: Vec<u8>,
+    /// The unread body of a streamed 200 response.
+    reader: Option<ureq::BodyReader<'static>>,
 }
 
 impl Client {
@@ -769,14 +779,31 @@ impl Client {
                 if let Some(c) = req.content_type {
                     b = b.header("Content-Type", c);
                 }
+                if let Some(r) = &req.content_range {
+                    b = b.header("Content-Range", r.as_str());
+                }
                 b
             }};
         }
         let result = match req.method {
+            // A streamed blob may take longer than one request's timeout: bound each read instead.
+            Method::Get if req.stream => headers!(agent.get(url))
+                .config()
+                .timeout_global(None)
+                .timeout_per_read(Some(self.opts.timeout))
+                .build()
+                .call(),
             Method::Get => headers!(agent.get(url)).call(),
             Method::Head => headers!(agent.head(url)).call(),
             Method::Put => headers!(agent.put(url)).send(req.body.unwrap_or(&[])),
             Method::Post => headers!(agent.post(url)).send(req.body.unwrap_or(&[])),
+            Method::Patch => headers!(agent.patch(url))
+                .config()
+                .timeout_global(None)
+                .timeout_per_write(Some(self.opts.timeout))
+                .timeout_recv_response(Some(self.opts.timeout))
+                .build()
+                .send(req.body.unwrap_or(&[])),
         };
         let resp = result.map_err(|e| Failure::Transport(e.to_string()))?;
         let header = |name: &str| {
@@ -792,6 +819,19 @@ impl Client {
         let link = header("link");
         let challenge = header("www-authenticate");
         let content_length = header("content-length").and_then(|v| v.parse().ok());
+        if req.stream && status == 200 {
+            return Ok(Response {
+                status,
+                content_type,
+                docker_digest,
+                location,
+                link,
+                challenge,
+                content_length,
+                body: Vec::new(),
+                reader: Some(resp.into_body().into_reader()),
+            });
+        }
         let body = if req.method == Method::Head {
             Vec::new()
         } else {
@@ -825,7 +865,328 @@ impl Client {
             challenge,
             content_length,
             body,
+            reader: None,
         })
+    }
+}
+
+/// Bytes sent per request when a blob is uploaded in chunks; a blob up to this size goes in one PUT. Also the
+/// most memory a blob transfer holds.
+pub const UPLOAD_CHUNK_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Blob streaming: existence checks, cross-repository mounts, downloads that hash as they read, and uploads
+/// from a reader in bounded memory. Used to move images without holding a layer in memory.
+impl Client {
+    /// Whether `image`'s repository has the blob `digest` (HEAD). Asks with push access, as it is meant for a
+    /// destination about to be written.
+    pub fn blob_exists(&self, image: &ImageRef, digest: &str) -> Result<bool, RegistryError> {
+        let what = format!("blob {}@{digest}", image.repository);
+        let r = self.send(
+            Request::new(
+                Method::Head,
+                image,
+                format!("/v2/{}/blobs/{digest}", image.repository),
+                what.clone(),
+            )
+            .push(),
+        )?;
+        match r.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            s => Err(self.status_error(&image.registry, Method::Head, &what, s, &r.body)),
+        }
+    }
+
+    /// Opens the blob `digest` of `image` for reading. The reader checks the size (when `expected_size` is
+    /// given) as it reads and the digest at the end of the body: a mismatch is an `InvalidData` I/O error
+    /// wrapping a [`RegistryError`].
+    pub fn open_blob(
+        &self,
+        image: &ImageRef,
+        digest: &str,
+        expected_size: Option<u64>,
+    ) -> Result<BlobReader, RegistryError> {
+        let what = format!("blob {}@{digest}", image.repository);
+        let hasher = BlobHasher::new(digest).ok_or_else(|| RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: what.clone(),
+            reason: format!("'{digest}' is not a digest hsign can check (sha256, sha512)"),
+        })?;
+        let mut req = Request::new(
+            Method::Get,
+            image,
+            format!("/v2/{}/blobs/{digest}", image.repository),
+            what.clone(),
+        );
+        req.stream = true;
+        let mut r = self.send(req)?;
+        match (r.status, r.reader.take()) {
+            (200, Some(body)) => Ok(BlobReader {
+                body,
+                hasher,
+                expected: digest.to_string(),
+                expected_size,
+                read: 0,
+                registry: image.registry.clone(),
+                what,
+                checked: false,
+            }),
+            (s, _) => Err(self.status_error(&image.registry, Method::Get, &what, s, &r.body)),
+        }
+    }
+
+    /// Asks the registry to mount the blob `digest` from `from_repository` (same registry) into `image`'s
+    /// repository. `Ok(false)` when the registry declined (it then opened an upload nobody uses, which it
+    /// expires); the caller uploads instead.
+    pub fn mount_blob(&self, image: &ImageRef, digest: &str, from_repository: &str) -> Result<bool, RegistryError> {
+        let what = format!(
+            "mount of blob {digest} from {from_repository} into {}",
+            image.repository
+        );
+        let r = self.send(
+            Request::new(
+                Method::Post,
+                image,
+                format!(
+                    "/v2/{}/blobs/uploads/?mount={}&from={}",
+                    image.repository,
+                    urlencode(digest),
+                    urlencode(from_repository)
+                ),
+                what.clone(),
+            )
+            .body(&[])
+            .push()
+            .limit(64 * 1024),
+        )?;
+        match r.status {
+            201 => Ok(true),
+            202 => Ok(false),
+            s => Err(self.status_error(&image.registry, Method::Post, &what, s, &r.body)),
+        }
+    }
+
+    /// Uploads the blob `digest` of `size` bytes from `reader` into `image`'s repository, holding at most
+    /// [`UPLOAD_CHUNK_BYTES`] in memory: one PUT for a small blob, else chunked PATCHes and a closing PUT. The
+    /// registry checks the digest. Reading past `size`, or stopping short of it, is an error; an error the
+    /// reader wraps as a [`RegistryError`] (a [`BlobReader`]'s digest check) is returned as is.
+    pub fn upload_blob(
+        &self,
+        image: &ImageRef,
+        digest: &str,
+        size: u64,
+        reader: &mut dyn std::io::Read,
+    ) -> Result<(), RegistryError> {
+        use std::io::Read as _;
+        let what = format!("blob {}@{digest}", image.repository);
+        let short = |got: u64| RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: what.clone(),
+            reason: format!("the content has {got} bytes or more, not the {size} declared"),
+        };
+        let start = self.send(
+            Request::new(
+                Method::Post,
+                image,
+                format!("/v2/{}/blobs/uploads/", image.repository),
+                format!("upload of {what}"),
+            )
+            .body(&[])
+            .push()
+            .limit(64 * 1024),
+        )?;
+        if start.status != 202 {
+            return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
+        }
+        let no_location = || RegistryError::Malformed {
+            registry: image.registry.clone(),
+            what: what.clone(),
+            reason: "upload answered without a Location header".into(),
+        };
+        let mut location = start.location.ok_or_else(no_location)?;
+        let mut buf: Vec<u8> = Vec::with_capacity(size.min(UPLOAD_CHUNK_BYTES) as usize);
+        let mut offset = 0u64;
+        let monolithic = size <= UPLOAD_CHUNK_BYTES;
+        loop {
+            buf.clear();
+            // One byte more than expected for a monolithic upload, so excess content is seen (and the
+            // reader reaches its end, where a BlobReader checks the digest).
+            let want = if monolithic { size + 1 } else { UPLOAD_CHUNK_BYTES };
+            (&mut *reader)
+                .take(want)
+                .read_to_end(&mut buf)
+                .map_err(|e| read_error(&image.registry, &what, e))?;
+            if offset + buf.len() as u64 > size {
+                return Err(short(offset + buf.len() as u64));
+            }
+            if monolithic {
+                if (buf.len() as u64) < size {
+                    return Err(RegistryError::Malformed {
+                        registry: image.registry.clone(),
+                        what: what.clone(),
+                        reason: format!("the content ended after {} of {size} bytes", buf.len()),
+                    });
+                }
+                offset = size;
+                break;
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let mut patch = Request::new(Method::Patch, image, location.clone(), what.clone())
+                .content_type("application/octet-stream")
+                .body(&buf)
+                .push()
+                .limit(64 * 1024);
+            patch.content_range = Some(format!("{offset}-{}", offset + buf.len() as u64 - 1));
+            let r = self.send(patch)?;
+            if r.status != 202 {
+                return Err(self.status_error(&image.registry, Method::Patch, &what, r.status, &r.body));
+            }
+            offset += buf.len() as u64;
+            location = r.location.ok_or_else(no_location)?;
+        }
+        if offset != size {
+            return Err(RegistryError::Malformed {
+                registry: image.registry.clone(),
+                what: what.clone(),
+                reason: format!("the content ended after {offset} of {size} bytes"),
+            });
+        }
+        let body: &[u8] = if monolithic { &buf } else { &[] };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = self.send(
+            Request::new(
+                Method::Put,
+                image,
+                format!("{location}{sep}digest={}", urlencode(digest)),
+                what.clone(),
+            )
+            .content_type("application/octet-stream")
+            .body(body)
+            .push()
+            .limit(64 * 1024),
+        )?;
+        match put.status {
+            201 | 204 => Ok(()),
+            s => Err(self.status_error(&image.registry, Method::Put, &what, s, &put.body)),
+        }
+    }
+}
+
+/// An incremental hash of a blob, by the algorithm its digest names.
+pub enum BlobHasher {
+    /// SHA-256.
+    Sha256(sha2::Sha256),
+    /// SHA-512.
+    Sha512(sha2::Sha512),
+}
+
+impl BlobHasher {
+    /// A hasher for the algorithm of `digest` (`sha256:` or `sha512:`); `None` for any other.
+    pub fn new(digest: &str) -> Option<Self> {
+        use sha2::Digest as _;
+        match digest.split_once(':')?.0 {
+            "sha256" => Some(Self::Sha256(sha2::Sha256::new())),
+            "sha512" => Some(Self::Sha512(sha2::Sha512::new())),
+            _ => None,
+        }
+    }
+
+    /// Hashes more bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest as _;
+        match self {
+            Self::Sha256(h) => h.update(bytes),
+            Self::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// The digest, `<algorithm>:<hex>`.
+    pub fn finish(self) -> String {
+        use sha2::Digest as _;
+        match self {
+            Self::Sha256(h) => format!("sha256:{}", crate::encoding::hex(&h.finalize())),
+            Self::Sha512(h) => format!("sha512:{}", crate::encoding::hex(&h.finalize())),
+        }
+    }
+}
+
+/// A blob body being read from a registry ([`Client::open_blob`]), hashed as it goes and checked at its end.
+pub struct BlobReader {
+    body: ureq::BodyReader<'static>,
+    hasher: BlobHasher,
+    expected: String,
+    expected_size: Option<u64>,
+    read: u64,
+    registry: String,
+    what: String,
+    checked: bool,
+}
+
+impl BlobReader {
+    fn fail(&self, err: RegistryError) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, err)
+    }
+}
+
+impl std::io::Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.body.read(buf).map_err(|e| {
+            std::io::Error::other(RegistryError::Transport {
+                registry: self.registry.clone(),
+                what: format!("GET {}", self.what),
+                reason: e.to_string(),
+            })
+        })?;
+        if n == 0 && !buf.is_empty() {
+            if !self.checked {
+                self.checked = true;
+                if let Some(size) = self.expected_size.filter(|s| *s != self.read) {
+                    return Err(self.fail(RegistryError::Malformed {
+                        registry: self.registry.clone(),
+                        what: self.what.clone(),
+                        reason: format!("the registry sent {} bytes, expected {size}", self.read),
+                    }));
+                }
+                let hasher = std::mem::replace(&mut self.hasher, BlobHasher::Sha256(Default::default()));
+                let actual = hasher.finish();
+                if actual != self.expected {
+                    return Err(self.fail(RegistryError::DigestMismatch {
+                        registry: self.registry.clone(),
+                        what: self.what.clone(),
+                        expected: self.expected.clone(),
+                        actual,
+                    }));
+                }
+            }
+            return Ok(0);
+        }
+        self.read += n as u64;
+        if let Some(size) = self.expected_size.filter(|s| self.read > *s) {
+            return Err(self.fail(RegistryError::TooLarge {
+                registry: self.registry.clone(),
+                what: self.what.clone(),
+                limit: size,
+            }));
+        }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The error of a reader feeding an upload: the [`RegistryError`] it wraps, else a transport error.
+fn read_error(registry: &str, what: &str, e: std::io::Error) -> RegistryError {
+    let text = e.to_string();
+    if let Some(inner) = e.into_inner()
+        && let Ok(r) = inner.downcast::<RegistryError>()
+    {
+        return *r;
+    }
+    RegistryError::Transport {
+        registry: registry.into(),
+        what: format!("upload of {what}"),
+        reason: format!("reading the content: {text}"),
     }
 }
 
