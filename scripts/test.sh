@@ -2,7 +2,8 @@
 # Runs every hsign test on a fresh Debian machine with the Rust toolchain, installing what the tests need:
 # Node.js/npm and the sigstore-js peer (npm ci), sigstore-python 4.5.1 in a venv (target/peers/py), the
 # sigstore-rs peer (a separate Cargo project built into target/peers), and the OCI registry tools
-# (docker-registry, htpasswd, skopeo). Usage: scripts/test.sh
+# (docker-registry, htpasswd, skopeo), jq and check-jsonschema (the GitHub Action's tests). Usage:
+# scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+# The GitHub Action (action/run.sh) reads hsign's JSON report with jq.
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 # The OCI registry (distribution 2.8): the tests start their own instances on 127.0.0.1 with free ports.
 # Its postinst would start a system registry on *:5000, so it is installed under a policy-rc.d that forbids
 # service starts; the one found (if any) is put back afterwards, and the unit is not enabled for boot.
@@ -79,6 +82,19 @@ elif ! "$PY_PEER/bin/python" -m pip install -q --disable-pip-version-check "sigs
   printf '\n!!! WARNING: pip could not install sigstore==%s into %s (is PyPI reachable?);\n' \
     "$SIGSTORE_PY_VERSION" "$PY_PEER" >&2
   printf '!!! the python_interop test will fail (set HSIGN_SKIP_PYTHON_PEER=1 to skip it).\n\n' >&2
+fi
+
+# check-jsonschema in the same venv: the action tests validate action.yml and examples/deploy.yml against
+# GitHub's schemas (bundled with it, so pinned with it). Same convention as sigstore-python.
+step "check-jsonschema (target/peers/py)"
+CHECK_JSONSCHEMA_VERSION=0.39.0
+if "$PY_PEER/bin/python" -m pip show check-jsonschema 2>/dev/null | grep -qx "Version: $CHECK_JSONSCHEMA_VERSION"; then
+  echo "check-jsonschema $CHECK_JSONSCHEMA_VERSION already installed"
+elif [ ! -x "$PY_PEER/bin/python" ] ||
+  ! "$PY_PEER/bin/python" -m pip install -q --disable-pip-version-check \
+    "check-jsonschema==$CHECK_JSONSCHEMA_VERSION"; then
+  printf '\n!!! WARNING: check-jsonschema==%s is NOT installed into %s;\n' "$CHECK_JSONSCHEMA_VERSION" "$PY_PEER" >&2
+  printf '!!! the action schema tests will fail (set HSIGN_SKIP_PYTHON_PEER=1 to skip them).\n\n' >&2
 fi
 
 step "formatting and lints"

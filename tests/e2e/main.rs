@@ -1,6 +1,7 @@
 //! End-to-end tests: each runs the `hsign` binary (and, for interop, real peer implementations) and checks
 //! the real outcome: files written, exit status, what a peer accepts.
 
+mod action;
 mod attest;
 mod blob;
 mod faults;

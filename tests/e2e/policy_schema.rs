@@ -74,12 +74,7 @@ fn hsign_accepts(dir: &Path, name: &str) -> Output {
 #[test]
 fn documented_and_example_policies_are_valid_for_the_schema_and_for_hsign() {
     let Some(bin) = check_jsonschema() else { return };
-    let mut policies = vec![documented_policy()];
-    let example = root().join("examples/policy.yaml");
-    if example.is_file() {
-        policies.push(read(&example));
-    }
-    for policy in policies {
+    for policy in [documented_policy(), read(&root().join("examples/policy.yaml"))] {
         let dir = policy_dir(&policy, "policy.yaml");
         let out = schema_accepts(&bin, &dir.path().join("policy.yaml"));
         assert_eq!(out.code, 0, "schema refused:\n{policy}\n{}{}", out.stdout, out.stderr);

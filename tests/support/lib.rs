@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+pub mod action_runner;
 mod der_writer;
 pub mod fulcio;
 mod http;
+pub mod http_fixture;
 pub mod image;
 pub mod proxy;
 pub mod registry;
