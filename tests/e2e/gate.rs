@@ -9,11 +9,12 @@ use hsign_e2e::*;
 
 const H: &str = "--allow-http-registry";
 
-/// Three key pairs (`a`, `b`, `c`; password `pw`) and the provenance predicates of tests/data/policy.
+/// Four key pairs (`a`, `b`, `c`, `outsider`; password `pw`) and the provenance predicates of
+/// tests/data/policy.
 fn keys() -> tempfile::TempDir {
     let dir = tempdir();
     let d = dir.path();
-    for prefix in ["a", "b", "c"] {
+    for prefix in ["a", "b", "c", "outsider"] {
         hsign(&["generate-key-pair", "--output-key-prefix", prefix])
             .cwd(d)
             .password("pw")
@@ -93,8 +94,9 @@ fn two_of_three_signers_and_a_provenance_condition_gate_each_image() {
     let both = format!("{host}/prod/app@{}", push_image(&reg, "prod/app", "v1", "both"));
     let one = format!("{host}/prod/api@{}", push_image(&reg, "prod/api", "v1", "one"));
     let wrong_builder = format!("{host}/prod/web@{}", push_image(&reg, "prod/web", "v1", "web"));
+    let foreign = format!("{host}/prod/db@{}", push_image(&reg, "prod/db", "v1", "db"));
     // Signer a with a bundle, signer b with a legacy .sig: both formats count.
-    for image in [&both, &wrong_builder] {
+    for image in [&both, &wrong_builder, &foreign] {
         sign_with(d, "a", &[], image);
         sign_with(d, "b", &["--legacy"], image);
     }
@@ -103,6 +105,8 @@ fn two_of_three_signers_and_a_provenance_condition_gate_each_image() {
     attest_with(d, "c", "slsa.json", &both);
     attest_with(d, "a", "slsa.json", &one);
     attest_with(d, "a", "slsa-other.json", &wrong_builder);
+    // Our builder, but attested by a key the rule does not list: it does not count.
+    attest_with(d, "outsider", "slsa.json", &foreign);
     let builder = {
         let st: serde_json::Value =
             serde_json::from_str(&read(&data("policy/slsa-provenance-v1.intoto.json"))).unwrap();
@@ -132,11 +136,16 @@ rules:
           equals: '{builder}'
 "#
     );
-    let (out, report) = gate_json(d, &policy, &[], &[&both, &one, &wrong_builder]);
+    let (out, report) = gate_json(d, &policy, &[], &[&both, &one, &wrong_builder, &foreign]);
     out.expect_code(12);
     assert_eq!(report["passed"], false);
     let images = report["images"].as_array().unwrap();
-    assert_eq!(images.len(), 3, "{report}");
+    assert_eq!(images.len(), 4, "{report}");
+    assert_eq!(images[3]["passed"], false);
+    assert_eq!(check(&images[3], "signatures")["passed"], true);
+    let required = check(&images[3], "require slsaprovenance1");
+    assert_eq!(required["passed"], false, "{required}");
+    assert_eq!(images[3]["attestations"], serde_json::json!([]));
     // The report keeps argument order.
     assert_eq!(images[0]["image"], both.as_str());
     assert_eq!(images[0]["passed"], true, "{report}");
@@ -167,7 +176,7 @@ rules:
     assert!(ci["detail"].as_str().unwrap().contains("runDetails.builder.id"), "{ci}");
     // The failing images and rules are named on stderr too.
     assert!(
-        out.stderr.contains("2 of 3 image(s) failed the policy"),
+        out.stderr.contains("3 of 4 image(s) failed the policy"),
         "{}",
         out.stderr
     );
@@ -332,6 +341,26 @@ fn bad_policies_are_refused_before_any_request() {
             ),
             "reason",
         ),
+        (
+            format!("{}exempt:\n  - image: \"**\"\n    reason: all\n", rule(signers)),
+            "every registry",
+        ),
+        (
+            format!(
+                "{}exempt:\n  - image: \"*/library/busybox\"\n    reason: x\n",
+                rule(signers)
+            ),
+            "every registry",
+        ),
+        (
+            rule("    signatures:\n      threshold:\n      signers: [{name: alpha, key: a.pub}]\n"),
+            "is empty (null)",
+        ),
+        (format!("{}    attestations:\n", rule(signers)), "is empty (null)"),
+        (
+            rule("    signatures:\n      signers: [{name: alpha, key: a.pub}, {name: again, key: ./a.pub}]\n"),
+            "is the same signer as \"alpha\"",
+        ),
     ] {
         let out = gate(d, &policy, &[], &[&image]);
         out.expect_code(3);
@@ -428,6 +457,33 @@ rules:
         "{report}"
     );
     assert_eq!(report["images"][1]["signers"], serde_json::json!(["alpha"]), "{report}");
+    // Two signers whose identities overlap are both met by one signature: it counts once toward 2.
+    let overlap = format!(
+        r#"
+version: 1
+rules:
+  - name: releases
+    images: ["{host}/rel/*"]
+    signatures:
+      threshold: 2
+      signers:
+        - {{name: exact, identity: release@example.com, issuer: "{issuer}"}}
+        - {{name: any-example, identityRegexp: '.*@example\.com', issuer: "{issuer}"}}
+"#
+    );
+    let saved = std::fs::read_to_string(d.join("policy.yaml")).unwrap();
+    std::fs::write(d.join("policy.yaml"), overlap).unwrap();
+    let out = run(&["--output", "json", &keyless_image]);
+    out.expect_code(12);
+    let sigs = &out.json()["images"][0]["checks"][1];
+    assert_eq!(sigs["check"], "signatures");
+    let detail = sigs["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("1 of 2 signer(s) verified, 2 required: exact")
+            && detail.contains("any-example: verified only with a key already counted for another signer"),
+        "{detail}"
+    );
+    std::fs::write(d.join("policy.yaml"), saved).unwrap();
     // Another identity does not pass.
     std::fs::write(
         d.join("policy.yaml"),
@@ -440,4 +496,59 @@ rules:
     let out = run(&[&keyless_image]);
     out.expect_code(12);
     assert!(out.stdout.contains("FAIL"), "{}", out.stdout);
+}
+
+#[test]
+fn registries_match_in_every_spelling_and_the_report_keeps_the_image_as_given() {
+    let dir = tempdir();
+    let d = dir.path();
+    hsign(&["generate-key-pair"]).cwd(d).password("pw").run().ok();
+    let digest = format!("sha256:{}", "2".repeat(64));
+    let policy = r#"
+version: 1
+rules:
+  - name: strict
+    images: ["ghcr.io/acme/**", "127.0.0.1:9/acme/**"]
+    signatures:
+      signers: [{name: ci, key: cosign.pub}]
+exempt:
+  - {image: docker.io/library/busybox, reason: debug sidecar}
+  - {image: "ghcr.io/acme/tools/*", reason: tooling}
+"#;
+    std::fs::write(d.join("policy.yaml"), policy).unwrap();
+    // All exempt, so nothing is looked up (these registries are not reachable from the tests).
+    let given = [
+        format!("busybox@{digest}"),
+        format!("index.docker.io/library/busybox@{digest}"),
+        "docker.io/library/busybox:1.36".to_string(),
+        format!("GHCR.IO:443/acme/tools/lint@{digest}"),
+        format!("ghcr.io./acme/tools/fmt@{digest}"),
+    ];
+    let mut args = vec!["verify", "--policy", "policy.yaml", "--output", "json"];
+    args.extend(given.iter().map(String::as_str));
+    let out = hsign(&args).cwd(d).run();
+    out.ok();
+    let report = out.json();
+    for (i, image) in given.iter().enumerate() {
+        let r = &report["images"][i];
+        assert_eq!(r["image"], image.as_str(), "{report}");
+        assert!(r["exempt"].is_string(), "{image} is not exempt: {report}");
+    }
+    // The exemption overrides the strict rule, and the report says so.
+    assert_eq!(report["images"][3]["rules"], serde_json::json!(["strict"]));
+    // Another spelling of a rule's registry is still under that rule (so it is checked, and here fails to
+    // resolve), never unmatched.
+    let out = hsign(&[
+        "verify",
+        "--policy",
+        "policy.yaml",
+        "--allow-unmatched",
+        "--output",
+        "json",
+        &format!("127.0.0.1.:9/acme/app@{digest}"),
+    ])
+    .cwd(d)
+    .run();
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert_eq!(out.json()["images"][0]["rules"], serde_json::json!(["strict"]));
 }

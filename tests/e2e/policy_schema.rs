@@ -30,18 +30,20 @@ fn policy_dir(policy: &str, name: &str) -> tempfile::TempDir {
     let d = dir.path();
     std::fs::write(d.join(name), policy).unwrap();
     std::fs::create_dir_all(d.join("keys")).unwrap();
-    hsign(&["generate-key-pair", "--output-key-prefix", "keys/k"])
-        .cwd(d)
-        .password("pw")
-        .run()
-        .ok();
-    for line in policy.lines() {
+    // One key pair per key file named: the same key under two signers is refused.
+    for (i, line) in policy.lines().enumerate() {
         if let Some(path) = line
             .trim()
             .strip_prefix("key: ")
             .map(|p| p.split('#').next().unwrap().trim())
         {
-            std::fs::copy(d.join("keys/k.pub"), d.join(path)).unwrap();
+            let prefix = format!("keys/generated{i}");
+            hsign(&["generate-key-pair", "--output-key-prefix", &prefix])
+                .cwd(d)
+                .password("pw")
+                .run()
+                .ok();
+            std::fs::copy(d.join(format!("{prefix}.pub")), d.join(path)).unwrap();
         }
     }
     dir
@@ -112,6 +114,16 @@ fn broken_policies_are_refused_by_the_schema_and_by_hsign() {
             "empty reason",
             good.replacen("reason: debug sidecar, tracked in OPS-123", "reason: ' '", 1),
         ),
+        ("glob without a registry", good.replacen("ghcr.io/acme/*", "acme/*", 1)),
+        (
+            "'**' inside a segment",
+            good.replacen("ghcr.io/acme/*", "ghcr.io/ac**me", 1),
+        ),
+        (
+            "exemption of everything",
+            good.replacen("image: docker.io/library/busybox", "image: '**'", 1),
+        ),
+        ("empty threshold", good.replacen("threshold: 2", "threshold:", 1)),
     ] {
         assert_ne!(broken, good, "{what}: the replacement did not apply");
         let dir = policy_dir(&broken, "policy.yaml");

@@ -45,8 +45,11 @@ pub fn run(policy_path: &Path, args: &VerifyArgs, out: Printer) -> Result<(), Cl
     };
     let client = client(args.registry);
     let indexes: Vec<usize> = (0..images.len()).collect();
-    let reports: Vec<ImageReport> =
-        run_concurrently(&indexes, |&i| gate.check_image(&client, &images[i], &sig_repos[i]));
+    let reports: Vec<ImageReport> = run_concurrently(&indexes, |&i| {
+        let mut report = gate.check_image(&client, &images[i], &sig_repos[i]);
+        report.image = args.images[i].clone();
+        report
+    });
     if std::env::var_os("HSIGN_TRACE_REQUESTS").is_some() {
         eprintln!("hsign: {} registry requests", client.request_count());
     }
@@ -98,7 +101,10 @@ fn text_report(reports: &[ImageReport]) -> String {
             _ => r.image.clone(),
         };
         if let Some(reason) = &r.exempt {
-            text.push_str(&format!("EXEMPT {at}: {reason}\n"));
+            text.push_str(&format!("EXEMPT {at}: {}\n", printable(reason)));
+            if !r.rules.is_empty() {
+                text.push_str(&format!("  (not checked against rules: {})\n", r.rules.join(", ")));
+            }
             continue;
         }
         let verdict = if r.passed() { "PASS" } else { "FAIL" };
@@ -109,13 +115,28 @@ fn text_report(reports: &[ImageReport]) -> String {
         }
         for c in &r.checks {
             let mark = if c.passed { "ok  " } else { "FAIL" };
+            let detail = printable(&c.detail);
             match &c.rule {
-                Some(rule) => text.push_str(&format!("  {mark} {rule}: {}: {}\n", c.check, c.detail)),
-                None => text.push_str(&format!("  {mark} {}: {}\n", c.check, c.detail)),
+                Some(rule) => text.push_str(&format!("  {mark} {rule}: {}: {detail}\n", c.check)),
+                None => text.push_str(&format!("  {mark} {}: {detail}\n", c.check)),
             }
         }
     }
     let passed = reports.iter().filter(|r| r.passed()).count();
     text.push_str(&format!("{passed} of {} image(s) passed\n", reports.len()));
     text
+}
+
+/// Control characters escaped: details quote registry answers, which must not forge report lines.
+fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }

@@ -48,11 +48,13 @@ impl Gate {
         let mut report = ImageReport::new(&image.to_string());
         report.digest = image.digest.clone();
         let name = image.name();
+        let rules = self.policy.rules_for(&name);
         if let Some(e) = self.policy.exemption_for(&name) {
+            // The rules it would have met are listed, so that the report shows what the exemption overrides.
             report.exempt = Some(e.reason.clone());
+            report.rules = rules.iter().map(|r| r.name.clone()).collect();
             return report;
         }
-        let rules = self.policy.rules_for(&name);
         if rules.is_empty() {
             let (passed, detail) = if self.allow_unmatched {
                 (true, format!("no rule matches {name}; allowed by --allow-unmatched"))
@@ -93,7 +95,8 @@ impl Gate {
             report.check(Some(&rule.name), "digest", passed, detail, Failure::Policy);
         }
 
-        let attached = match collect_attached(client, sig_repo, &subject.digest) {
+        let wants_attestations = rules.iter().any(|r| r.attestations.is_some());
+        let attached = match collect_attached(client, sig_repo, &subject.digest, wants_attestations) {
             Ok(a) => a,
             Err(e) => {
                 report.check(None, "registry", false, e.to_string(), failure_of(&e));
@@ -188,19 +191,43 @@ impl Gate {
     fn judge_rule(&self, rule: &Rule, outcomes: &BTreeMap<String, SignerOutcome>, report: &mut ImageReport) {
         // Every signer of an applicable rule was verified in `verify_signers`; a missing one counts as failed.
         let outcome = |s: &Signer| outcomes.get(&s.id);
-        let mut verified = Vec::new();
         let mut failed = Vec::new();
         let mut failure = Failure::Policy;
+        // The signing keys (SPKI fingerprints; for keyless, the certificate's key) each signer verified with.
+        let mut keys: Vec<Vec<String>> = Vec::with_capacity(rule.signers.len());
         for s in &rule.signers {
+            let mut mine = Vec::new();
             match outcome(s).map(|o| &o.signatures) {
                 None => failed.push(format!("{}: not checked", s.name)),
-                Some(Ok(_)) => verified.push(s.name.clone()),
+                Some(Ok(v)) => {
+                    for sig in &v.verified {
+                        let k = sig.result.key_fingerprint().to_string();
+                        if !mine.contains(&k) {
+                            mine.push(k);
+                        }
+                    }
+                }
                 Some(Err(e)) => {
                     if failure_of(e) == Failure::Registry {
                         failure = Failure::Registry;
                     }
                     failed.push(format!("{}: {}", s.name, shorten(&e.to_string())));
                 }
+            }
+            keys.push(mine);
+        }
+        // A signer counts only with a signing key no other counted signer uses: one key (or one signature
+        // that two overlapping identities both accept) never counts twice toward the threshold.
+        let counted = distinct_keys(&keys);
+        let mut verified = Vec::new();
+        for (i, s) in rule.signers.iter().enumerate() {
+            if counted[i] {
+                verified.push(s.name.clone());
+            } else if !keys[i].is_empty() {
+                failed.push(format!(
+                    "{}: verified only with a key already counted for another signer",
+                    s.name
+                ));
             }
         }
         for name in &verified {
@@ -273,6 +300,42 @@ impl Gate {
     }
 }
 
+/// Which signers can each be backed by a signing key of their own (a maximum bipartite matching of signers
+/// to keys, by augmenting paths): `true` for the signers in the matching.
+fn distinct_keys(keys: &[Vec<String>]) -> Vec<bool> {
+    fn augment<'a>(
+        signer: usize,
+        keys: &'a [Vec<String>],
+        owner: &mut BTreeMap<&'a str, usize>,
+        seen: &mut Vec<&'a str>,
+    ) -> bool {
+        for k in &keys[signer] {
+            if seen.contains(&k.as_str()) {
+                continue;
+            }
+            seen.push(k);
+            let free = match owner.get(k.as_str()).copied() {
+                None => true,
+                Some(other) => augment(other, keys, owner, seen),
+            };
+            if free {
+                owner.insert(k, signer);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for signer in 0..keys.len() {
+        augment(signer, keys, &mut owner, &mut Vec::new());
+    }
+    let mut counted = vec![false; keys.len()];
+    for &signer in owner.values() {
+        counted[signer] = true;
+    }
+    counted
+}
+
 /// The exit-status class of an image error.
 fn failure_of(e: &ImageError) -> Failure {
     match e {
@@ -289,4 +352,28 @@ fn shorten(s: &str) -> String {
     let mut out: String = s.chars().take(MAX_REASON_CHARS).collect();
     out.push_str("...");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_keys;
+
+    fn keys(lists: &[&[&str]]) -> Vec<Vec<String>> {
+        lists
+            .iter()
+            .map(|l| l.iter().map(|k| k.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn one_key_counts_for_one_signer() {
+        assert_eq!(distinct_keys(&keys(&[&["k1"], &["k1"], &[]])), [true, false, false]);
+        assert_eq!(
+            distinct_keys(&keys(&[&["k1"], &["k2"], &["k1", "k2"]])),
+            [true, true, false]
+        );
+        // Augmenting: the first signer gives up k1 for k2 so that the second can count.
+        assert_eq!(distinct_keys(&keys(&[&["k1", "k2"], &["k1"]])), [true, true]);
+        assert_eq!(distinct_keys(&keys(&[])), Vec::<bool>::new());
+    }
 }

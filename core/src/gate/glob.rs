@@ -62,7 +62,12 @@ impl ImageGlob {
             ));
         }
         let mut segments = Vec::with_capacity(parts.len());
-        for part in parts {
+        let registry = (!first_is_wild).then(|| canonical_registry(first));
+        for (i, part) in parts.into_iter().enumerate() {
+            let part = match (&registry, i) {
+                (Some(r), 0) => r.as_str(),
+                _ => part,
+            };
             if part == "**" {
                 if segments.last() == Some(&Segment::Any) {
                     return refuse("'**/**' is the same as '**'");
@@ -95,17 +100,11 @@ impl ImageGlob {
     }
 
     /// Whether the glob matches `name` (`registry/repository`, as [`crate::oci::ImageRef::name`] gives it).
-    /// The registry is compared case-insensitively, as hosts are.
+    /// Registries compare in their canonical form (see [`canonical_registry`]), on both sides.
     pub fn matches(&self, name: &str) -> bool {
-        let lowered;
-        let name = match name.split_once('/') {
-            Some((registry, rest)) if registry.chars().any(|c| c.is_ascii_uppercase()) => {
-                lowered = format!("{}/{rest}", registry.to_ascii_lowercase());
-                lowered.as_str()
-            }
-            _ => name,
-        };
-        let parts: Vec<&str> = name.split('/').collect();
+        let mut parts: Vec<&str> = name.split('/').collect();
+        let registry = canonical_registry(parts[0]);
+        parts[0] = &registry;
         match_segments(&self.segments, &parts)
     }
 }
@@ -116,17 +115,44 @@ impl fmt::Display for ImageGlob {
     }
 }
 
-/// Segment matching with `**` backtracking; globs and names are short, so the simple recursion is bounded by
-/// (segments x parts).
-fn match_segments(glob: &[Segment], parts: &[&str]) -> bool {
-    match glob.split_first() {
-        None => parts.is_empty(),
-        Some((Segment::Any, rest)) => (0..=parts.len()).any(|skip| match_segments(rest, &parts[skip..])),
-        Some((Segment::One(pieces), rest)) => match parts.split_first() {
-            Some((part, more)) => match_pieces(pieces, &part.chars().collect::<Vec<_>>()) && match_segments(rest, more),
-            None => false,
-        },
+/// The one spelling of a registry host that globs and image names are compared in: lowercase, without a
+/// trailing dot or the default `:443`, and Docker Hub's aliases (`index.docker.io`, `registry-1.docker.io`)
+/// as `docker.io`. Without it `ghcr.io:443/acme/app` would slip past a rule for `ghcr.io/acme/*`.
+pub fn canonical_registry(registry: &str) -> String {
+    let mut r = registry.to_ascii_lowercase();
+    if let Some(host) = r.strip_suffix(":443") {
+        r = host.to_string();
     }
+    while r.ends_with('.') {
+        r.pop();
+    }
+    if let Some((host, port)) = r.split_once(':') {
+        let host = host.trim_end_matches('.');
+        r = format!("{host}:{port}");
+    }
+    match r.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io".to_string(),
+        _ => r,
+    }
+}
+
+/// Segment matching: `table[i][j]` says whether glob segments `i..` match name parts `j..`, filled from the
+/// end, so `**` costs (segments x parts) and never backtracks exponentially.
+fn match_segments(glob: &[Segment], parts: &[&str]) -> bool {
+    let (g, n) = (glob.len(), parts.len());
+    let mut table = vec![vec![false; n + 1]; g + 1];
+    table[g][n] = true;
+    for i in (0..g).rev() {
+        for j in (0..=n).rev() {
+            table[i][j] = match &glob[i] {
+                Segment::Any => table[i + 1][j] || (j < n && table[i][j + 1]),
+                Segment::One(pieces) => {
+                    j < n && table[i + 1][j + 1] && match_pieces(pieces, &parts[j].chars().collect::<Vec<_>>())
+                }
+            };
+        }
+    }
+    table[0][0]
 }
 
 /// Matches one segment: `*` any run of characters, `?` exactly one.
@@ -192,8 +218,23 @@ mod tests {
     }
 
     #[test]
-    fn registry_case_is_ignored() {
+    fn registries_compare_in_one_spelling() {
         assert!(m("ghcr.io/acme/app", "GHCR.io/acme/app"));
+        assert!(m("ghcr.io/acme/*", "ghcr.io:443/acme/app"));
+        assert!(m("ghcr.io/acme/*", "ghcr.io./acme/app"));
+        assert!(!m("ghcr.io/acme/*", "ghcr.io:8443/acme/app"));
+        assert!(m("ghcr.io:443/acme/*", "ghcr.io/acme/app"));
+        // Docker Hub: as ImageRef names it, and as people write it.
+        for name in [
+            "index.docker.io/library/busybox",
+            "docker.io/library/busybox",
+            "registry-1.docker.io/library/busybox",
+        ] {
+            assert!(m("docker.io/library/busybox", name), "{name}");
+            assert!(m("index.docker.io/library/*", name), "{name}");
+        }
+        let short = crate::oci::ImageRef::parse("busybox:1").unwrap();
+        assert!(m("docker.io/library/busybox", &short.name()));
     }
 
     #[test]
@@ -220,5 +261,11 @@ mod tests {
         let glob = format!("ghcr.io/{}b", "*a".repeat(40));
         let name = format!("ghcr.io/{}", "a".repeat(200));
         assert!(!m(&glob, &name));
+        // Many `**` over a long name: polynomial, not exponential.
+        let glob = "ghcr.io/**/a/**/a/**/a/**/a/**/b";
+        let name = format!("ghcr.io/{}", vec!["a"; 1500].join("/"));
+        let t = std::time::Instant::now();
+        assert!(!m(glob, &name));
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 }

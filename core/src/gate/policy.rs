@@ -110,14 +110,14 @@ struct RawRule {
     #[serde(default)]
     allow_tags: bool,
     signatures: RawSignatures,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     attestations: Option<RawPolicy>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawSignatures {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     threshold: Option<u64>,
     signers: Vec<RawSigner>,
 }
@@ -143,6 +143,17 @@ struct RawSigner {
 struct RawExemption {
     image: String,
     reason: String,
+}
+
+/// A key that is present must have a value: `threshold:` or `attestations:` left empty (or `null`) would
+/// otherwise silently drop a requirement.
+fn not_null<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(
+            "is empty (null): give it a value or remove the key",
+        )),
+    }
 }
 
 fn invalid(location: impl Into<String>, message: impl Into<String>) -> DeployPolicyError {
@@ -296,6 +307,16 @@ impl DeployPolicy {
             let place = format!("exempt[{i}]");
             seen_glob(&e.image, &format!("{place}.image"))?;
             let glob = ImageGlob::parse(&e.image).map_err(|m| invalid(format!("{place}.image"), m))?;
+            let registry = e.image.split('/').next().unwrap_or_default();
+            if e.image.split('/').count() < 2 || registry.contains('*') || registry.contains('?') {
+                return Err(invalid(
+                    format!("{place}.image"),
+                    format!(
+                        "'{}' would exempt images of every registry: name the registry and repository",
+                        e.image
+                    ),
+                ));
+            }
             if e.reason.trim().is_empty() {
                 return Err(invalid(
                     format!("{place}.reason"),
@@ -347,6 +368,7 @@ fn validate_signers(
         if out.iter().any(|o| o.name == s.name) {
             return Err(invalid(&place, "another signer of this rule has the same name"));
         }
+        let place_for_duplicates = place.clone();
         let keyless =
             s.identity.is_some() || s.identity_regexp.is_some() || s.issuer.is_some() || s.issuer_regexp.is_some();
         let (signer, id) = match (&s.key, keyless) {
@@ -364,13 +386,13 @@ fn validate_signers(
             }
             (Some(path), false) => {
                 let key = load_key(path).map_err(|e| invalid(format!("{place}.key"), e))?;
-                let id = format!("key {}", key.to_pem());
+                let id = serde_json::json!(["key", key.to_pem()]).to_string();
                 (ImageSigner::Key(key), id)
             }
             (None, true) => {
                 let subject = matcher(&place, "identity", s.identity, s.identity_regexp)?;
                 let issuer = matcher(&place, "issuer", s.issuer, s.issuer_regexp)?;
-                let id = format!("identity {} issuer {}", subject.describe(), issuer.describe());
+                let id = serde_json::json!(["identity", matcher_id(&subject), matcher_id(&issuer)]).to_string();
                 (
                     ImageSigner::Identity(CertificateIdentity {
                         subject,
@@ -381,6 +403,15 @@ fn validate_signers(
                 )
             }
         };
+        if let Some(other) = out.iter().find(|o| o.id == id) {
+            return Err(invalid(
+                place_for_duplicates,
+                format!(
+                    "is the same signer as {:?}: one key or identity counts once toward the threshold",
+                    other.name
+                ),
+            ));
+        }
         out.push(Signer {
             name: s.name,
             signer,
@@ -388,6 +419,14 @@ fn validate_signers(
         });
     }
     Ok(out)
+}
+
+/// A matcher as an unambiguous value, for signer ids.
+fn matcher_id(m: &Matcher) -> serde_json::Value {
+    match m {
+        Matcher::Exact(e) => serde_json::json!(["exact", e]),
+        Matcher::Regex { source, .. } => serde_json::json!(["regex", source]),
+    }
 }
 
 /// `identity`/`identityRegexp` (or `issuer`/`issuerRegexp`): exactly one of the two.
@@ -403,6 +442,7 @@ fn matcher(
             format!("has both `{what}` and `{what}Regexp`: give one"),
         )),
         (Some(e), None) if e.is_empty() => Err(invalid(format!("{place}.{what}"), "is empty")),
+        (None, Some(r)) if r.is_empty() => Err(invalid(format!("{place}.{what}Regexp"), "is empty")),
         (Some(e), None) => Ok(Matcher::Exact(e)),
         (None, Some(r)) => Matcher::regex(&r).map_err(|e| invalid(format!("{place}.{what}Regexp"), e)),
         (None, None) => Err(invalid(

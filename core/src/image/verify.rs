@@ -267,6 +267,9 @@ pub struct Candidate {
     pub entity: Result<SignedEntity, String>,
     /// The predicate type its statement must have (cosign's signing predicate for signature bundles).
     pub required_predicate: Option<&'static str>,
+    /// Look it up in the log when it carries no log evidence (legacy layers only, as [`verify_image`] does;
+    /// a bundle without entries fails).
+    pub look_up: bool,
 }
 
 /// Everything attached to one image that can be verified, read once so that several signers can be checked
@@ -281,10 +284,17 @@ pub struct Attached {
     pub unreadable: Vec<String>,
 }
 
-/// Reads every signature and attestation attached to `digest` in `sig_repo`, in both formats. Bundles are
-/// sorted into signatures and attestations by their statement's (unverified) predicate type; the verifier
-/// checks the type again.
-pub fn collect_attached(client: &Client, sig_repo: &ImageRef, digest: &str) -> Result<Attached, ImageError> {
+/// Reads every signature (and with `attestations`, every attestation) attached to `digest` in `sig_repo`, in
+/// both formats. Bundles are sorted into signatures and attestations by their statement's (unverified)
+/// predicate type; the verifier checks the type again. A failed referrers listing is an error; a legacy tag
+/// that cannot be read is noted in [`Attached::unreadable`], which fails the image only when nothing else
+/// verifies (as [`verify_image`], which reads `.sig` only when no bundle verified).
+pub fn collect_attached(
+    client: &Client,
+    sig_repo: &ImageRef,
+    digest: &str,
+    attestations: bool,
+) -> Result<Attached, ImageError> {
     let mut out = Attached::default();
     let found = discover::find_bundles(client, sig_repo, digest)?;
     out.unreadable = found.unreadable;
@@ -302,37 +312,49 @@ pub fn collect_attached(client: &Client, sig_repo: &ImageRef, digest: &str) -> R
         };
         let entity = bundle.map(SignedEntity::from_bundle);
         if is_attestation {
-            out.attestations.push(Candidate {
-                source,
-                entity,
-                required_predicate: None,
-            });
+            if attestations {
+                out.attestations.push(Candidate {
+                    source,
+                    entity,
+                    required_predicate: None,
+                    look_up: false,
+                });
+            }
         } else {
             out.signatures.push(Candidate {
                 source,
                 entity,
                 required_predicate: Some(COSIGN_SIGN_PREDICATE),
+                look_up: false,
             });
         }
     }
     let sig_tag = super::attachment_tag(digest, "sig");
-    for l in discover::find_legacy(client, sig_repo, digest, "sig", Some(simple_signing::MEDIA_TYPE))? {
-        out.signatures.push(Candidate {
+    match discover::find_legacy(client, sig_repo, digest, "sig", Some(simple_signing::MEDIA_TYPE)) {
+        Ok(layers) => out.signatures.extend(layers.into_iter().map(|l| Candidate {
             source: format!("{sig_tag} layer {}", l.layer_digest),
             entity: legacy_entity(&l.bytes, &l.annotations),
             required_predicate: None,
-        });
+            look_up: true,
+        })),
+        Err(e) => out.unreadable.push(format!("{sig_tag}: {e}")),
+    }
+    if !attestations {
+        return Ok(out);
     }
     let att_tag = super::attachment_tag(digest, "att");
-    for l in discover::find_legacy(client, sig_repo, digest, "att", Some(super::DSSE_MEDIA_TYPE))? {
-        let entity = crate::dsse::Envelope::from_json(&l.bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|env| legacy_attestation(env, &l.annotations));
-        out.attestations.push(Candidate {
-            source: format!("{att_tag} layer {}", l.layer_digest),
-            entity,
-            required_predicate: None,
-        });
+    match discover::find_legacy(client, sig_repo, digest, "att", Some(super::DSSE_MEDIA_TYPE)) {
+        Ok(layers) => out.attestations.extend(layers.into_iter().map(|l| {
+            Candidate {
+                source: format!("{att_tag} layer {}", l.layer_digest),
+                entity: crate::dsse::Envelope::from_json(&l.bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|env| legacy_attestation(env, &l.annotations)),
+                required_predicate: None,
+                look_up: true,
+            }
+        })),
+        Err(e) => out.unreadable.push(format!("{att_tag}: {e}")),
     }
     Ok(out)
 }
@@ -350,7 +372,9 @@ pub fn verify_candidates(
     let mut out = ImageVerification::new(image, subject);
     for c in candidates {
         let checked = c.entity.clone().and_then(|mut entity| {
-            look_up_log(policy, &mut entity)?;
+            if c.look_up {
+                look_up_log(policy, &mut entity)?;
+            }
             let mut p = base_policy(policy, &digest);
             if let Some(t) = c.required_predicate {
                 p = p.predicate_type(t);
