@@ -115,7 +115,7 @@ verify() {
       end' "$report"
 
   set_output digests "$(jq -c "$JQ_DEFS"'
-    [.images[] | select(.passed == true and .exempt == null and .digest != null)
+    [.images[] | select(.passed == true and .exempt == null and .digest != null and ((.rules // []) | length) > 0)
       | {image, digest, ref: ref}]' "$report")"
 
   if [ "$status" = 0 ] && [ "$(jq -r '.passed' "$report")" != true ]; then

@@ -508,7 +508,10 @@ fn verify_with_a_policy_file() {
     setup.action(&a, &inputs).run().failed();
     let mut allow = inputs.to_vec();
     allow.push(("allow-unmatched", "true"));
-    setup.action(&a, &allow).run().ok();
+    let run = setup.action(&a, &allow).run();
+    run.ok();
+    // It passed without being verified: it is not among the verified digests.
+    assert_eq!(run.json_output("digests"), serde_json::json!([]), "{}", run.log());
 
     // A bad policy: hsign exits 3 without a report; its message becomes the error.
     std::fs::write(
