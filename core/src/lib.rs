@@ -13,6 +13,7 @@
 pub mod attestation;
 pub mod bundle;
 pub mod digest;
+mod document;
 pub mod dsse;
 mod encoding;
 mod error;

@@ -357,26 +357,10 @@ impl PredicatePolicy {
                 max: MAX_POLICY_BYTES,
             });
         }
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        let raw: RawPolicy = if data.trim_ascii_start().starts_with(b"{") {
-            serde_json::from_slice(data).map_err(|e| PolicyError::Syntax {
-                format: "JSON",
-                message: e.to_string(),
-            })?
-        } else {
-            // YAML 1.2 core booleans only (`y`, `yes`, `on` stay strings), and `0755` or `1_000` stay
-            // strings as in JSON, where they are not numbers. One-line messages, as serde_json gives.
-            let options = serde_saphyr::options! {
-                strict_booleans: true,
-                leading_zero_numbers_as_strings: true,
-                underscored_numbers_as_strings: true,
-                with_snippet: false,
-            };
-            serde_saphyr::from_slice_with_options(data, options).map_err(|e| PolicyError::Syntax {
-                format: "YAML",
-                message: e.to_string(),
-            })?
-        };
+        let raw: RawPolicy = crate::document::parse(data).map_err(|e| PolicyError::Syntax {
+            format: e.format,
+            message: e.message,
+        })?;
         Self::validate(raw)
     }
 

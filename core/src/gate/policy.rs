@@ -177,24 +177,10 @@ impl DeployPolicy {
                 max: MAX_POLICY_BYTES,
             });
         }
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        let raw: RawDeployPolicy = if data.trim_ascii_start().starts_with(b"{") {
-            serde_json::from_slice(data).map_err(|e| DeployPolicyError::Syntax {
-                format: "JSON",
-                message: e.to_string(),
-            })?
-        } else {
-            let options = serde_saphyr::options! {
-                strict_booleans: true,
-                leading_zero_numbers_as_strings: true,
-                underscored_numbers_as_strings: true,
-                with_snippet: false,
-            };
-            serde_saphyr::from_slice_with_options(data, options).map_err(|e| DeployPolicyError::Syntax {
-                format: "YAML",
-                message: e.to_string(),
-            })?
-        };
+        let raw: RawDeployPolicy = crate::document::parse(data).map_err(|e| DeployPolicyError::Syntax {
+            format: e.format,
+            message: e.message,
+        })?;
         Self::validate(raw, load_key)
     }
 
