@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Step 3 of the hsign action: verify (against a deploy policy) or sign the images, then write the step
 # summary, the annotations and the outputs `digests` and `report`.
+#
+# Text from hsign (its stderr, the details of its report) can carry what a registry or a server answered, so
+# it is printed only between ::stop-commands:: markers or escaped inside our own annotations; option values
+# are passed as `--option=value`, so a value starting with `-` cannot become an option.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 check_inputs
 : "${RUNNER_TEMP:?RUNNER_TEMP is not set (not running in GitHub Actions?)}"
-hsign=${HSIGN_EXE:-hsign}
+hsign=${HSIGN_EXE:?HSIGN_EXE is not set: the install step gave no hsign path}
 work=$(mktemp -d "$RUNNER_TEMP/hsign.XXXXXX")
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
+# This step's part of the job summary is written here first, then appended cut to SUMMARY_MAX bytes.
+summary_part="$work/summary.md"
+: >"$summary_part"
+SUMMARY_MAX=131072
+# GitHub shows at most 10 error annotations per step.
+MAX_ANNOTATIONS=10
 
 # A YAML single-quoted scalar: ' doubled. Values were checked to hold no control characters.
 yaml_quote() {
@@ -49,70 +59,140 @@ write_policy() {
   fi
 }
 
-# jq definitions shared by the report filters.
+# print_command ARG...: prints `hsign ARG...` shell-quoted, with workflow commands stopped.
+print_command() {
+  local f="$work/command.txt"
+  {
+    printf 'hsign'
+    printf ' %q' "$@"
+    printf '\n'
+  } >"$f"
+  print_untrusted "$f"
+}
+
+# run_hsign OUT ARG...: runs hsign with ARGs (no standard input), stdout to OUT, stderr printed with workflow
+# commands stopped; sets STATUS.
+run_hsign() {
+  local out=$1
+  shift
+  print_command "$@"
+  STATUS=0
+  "$hsign" "$@" >"$out" 2>"$work/stderr" </dev/null || STATUS=$?
+  print_untrusted "$work/stderr"
+}
+
+# stderr_excerpt: hsign's last stderr, cut to 2000 bytes (it goes into an annotation).
+stderr_excerpt() {
+  head -c 2000 "$work/stderr"
+}
+
+# flush_summary: appends this step's summary to the job summary, cut to SUMMARY_MAX bytes (at a line end,
+# closing an open <details>) with a note.
+flush_summary() {
+  local size cut="$work/summary.cut" opened closed
+  size=$(wc -c <"$summary_part" | tr -d ' ')
+  if [ "$size" -le "$SUMMARY_MAX" ]; then
+    cat "$summary_part" >>"$summary"
+    return 0
+  fi
+  head -c "$((SUMMARY_MAX - 1024))" "$summary_part" >"$cut"
+  if [ -n "$(tail -c 1 "$cut")" ]; then
+    # Drop the partial last line.
+    sed '$d' "$cut" >"$cut.2"
+    mv "$cut.2" "$cut"
+  fi
+  opened=$(grep -c '^<details>' "$cut" || true)
+  closed=$(grep -c '^</details>' "$cut" || true)
+  [ "$opened" -le "$closed" ] || printf '\n</details>\n' >>"$cut"
+  # shellcheck disable=SC2016 # Markdown backquotes
+  printf '\n**Summary truncated** at %s KiB (it was %s bytes): every image and check is in the JSON report, the `report` output of this step.\n' \
+    "$((SUMMARY_MAX / 1024))" "$size" >>"$cut"
+  cat "$cut" >>"$summary"
+}
+
+# jq definitions shared by the report filters. md: one line of Markdown table text (no line breaks, | < >
+# and the characters that start links, emphasis or code escaped); data/prop: workflow-command escaping.
+# shellcheck disable=SC2016 # jq, not shell
 JQ_DEFS='
-def md: tostring | gsub("[\r\n]+"; " ") | gsub("\\|"; "\\|") | gsub("<"; "&lt;");
-def data: gsub("%"; "%25") | gsub("\r"; "%0D") | gsub("\n"; "%0A");
+def md: tostring | gsub("[\r\n]+"; " ") | gsub("(?<c>[\\\\`*_\\[\\]|!])"; "\\\(.c)") | gsub("<"; "&lt;") | gsub(">"; "&gt;");
+def data: tostring | gsub("%"; "%25") | gsub("\r"; "%0D") | gsub("\n"; "%0A");
 def prop: data | gsub(":"; "%3A") | gsub(","; "%2C");
+def cut($n): tostring | if length > $n then .[0:$n] + "..." else . end;
 def ref: (.image | sub("@.*$"; "") | sub(":[^/]*$"; "")) + "@" + .digest;
+def failed_checks: [.checks[]? | select(.passed == false)];
+def check_name: (if .rule == null then "" else "rule " + (.rule | tostring) + ", " end) + "check " + (.check | tostring);
 '
 
 verify() {
-  local policy report status
+  local policy report
   if [ -n "${IN_POLICY:-}" ]; then
     policy=$IN_POLICY
   else
     policy="$work/policy.yaml"
     write_policy >"$policy"
   fi
-  local args=(verify --policy "$policy" --output json)
+  local args=(verify "--policy=$policy" --output=json)
   [ "$ALLOW_UNMATCHED" = false ] || args+=(--allow-unmatched)
-  [ -z "${IN_TRUSTED_ROOT:-}" ] || args+=(--trusted-root "$IN_TRUSTED_ROOT")
-  [ -z "${IN_REKOR_URL:-}" ] || args+=(--rekor-url "$IN_REKOR_URL")
+  [ -z "${IN_TRUSTED_ROOT:-}" ] || args+=("--trusted-root=$IN_TRUSTED_ROOT")
+  [ -z "${IN_REKOR_URL:-}" ] || args+=("--rekor-url=$IN_REKOR_URL")
   [ "$OFFLINE" = false ] || args+=(--offline)
   [ "$ALLOW_HTTP_REGISTRY" = false ] || args+=(--allow-http-registry)
   args+=(-- "${IMAGES[@]}")
   report="$work/report.json"
-  echo "hsign ${args[*]}"
-  status=0
-  "$hsign" "${args[@]}" >"$report" 2>"$work/stderr" || status=$?
-  print_untrusted "$work/stderr"
+  run_hsign "$report" "${args[@]}"
+  local status=$STATUS
 
   if ! jq -e 'type == "object" and (.images | type == "array")' "$report" >/dev/null 2>&1; then
     # No report: a bad policy (3), a bad image reference (2), or hsign could not run.
-    gh_error "hsign verify" "hsign verify failed (exit $status) without a report: $(cat "$work/stderr")"
+    gh_error "hsign verify" "hsign verify failed (exit $status) without a report: $(stderr_excerpt)"
     exit $((status == 0 ? 1 : status))
   fi
   set_output report "$report"
 
-  {
-    jq -r "$JQ_DEFS"'
-      "### hsign verify: " + (if .passed then "passed" else "FAILED" end),
-      "",
-      "| image | digest | signer(s) | attestations | verdict |",
-      "| --- | --- | --- | --- | --- |",
-      (.images[] |
-        "| \(.image | md) | \(.digest // "-" | md) | \((.signers // []) | join(", ") | md) | "
-        + "\((.attestations // []) | join(", ") | md) | "
-        + (if .exempt != null then "exempt: \(.exempt | md)"
-           elif .passed then "passed"
-           else "FAILED: \([.checks[]? | select(.passed == false) | .check] | join(", ") | md)"
-           end)
-        + " |"),
-      ""' "$report"
-  } >>"$summary"
-
-  # One annotation per failing check of each failing image.
+  # The summary: one row per image, then every failing check with its detail.
   jq -r "$JQ_DEFS"'
-    .images[] | select(.passed != true) | . as $i
-    | [.checks[]? | select(.passed == false)] as $failed
-    | if ($failed | length) == 0 then
-        "::error title=\("hsign: " + $i.image | prop)::\($i.image + ": verification failed" | data)"
-      else
-        $failed[]
-        | "::error title=\("hsign: " + $i.image + " (rule " + (.rule // "none") + ")" | prop)::"
-          + ($i.image + ": rule " + (.rule // "none") + ", check " + .check + " failed: " + (.detail // "") | data)
-      end' "$report"
+    "### hsign verify: " + (if .passed == true then "passed" else "FAILED" end),
+    "",
+    "| image | digest | signer(s) | attestations | verdict |",
+    "| --- | --- | --- | --- | --- |",
+    (.images[] |
+      "| \(.image | md) | \(.digest // "-" | md) | \((.signers // []) | join(", ") | md) | "
+      + "\((.attestations // []) | join(", ") | md) | "
+      + (if .exempt != null then "exempt: \(.exempt | md)"
+         elif .passed == true then "passed"
+         else "FAILED: \(failed_checks | map(check_name) | join("; ") | md)"
+         end)
+      + " |"),
+    "",
+    ([.images[] | . as $i | failed_checks[] | {image: $i.image, rule, check, detail}]
+     | if length == 0 then empty else
+         "<details><summary>Failing checks (\(length))</summary>",
+         "",
+         "| image | rule | check | detail |",
+         "| --- | --- | --- | --- |",
+         (.[] | "| \(.image | md) | \(.rule // "-" | md) | \(.check | md) | \(.detail // "" | md) |"),
+         "",
+         "</details>",
+         ""
+       end)' "$report" >>"$summary_part"
+  flush_summary
+
+  # One annotation per failing image, naming its failing checks (GitHub shows 10 per step: past that, 9
+  # and one that counts the rest).
+  jq -r --argjson max "$MAX_ANNOTATIONS" "$JQ_DEFS"'
+    [.images[] | select(.passed != true and .exempt == null)] as $bad
+    | ($bad | length) as $n
+    | (if $n > $max then $max - 1 else $n end) as $shown
+    | ($bad[0:$shown][] | . as $i | failed_checks as $failed
+        | "::error title=\("hsign: " + ($i.image | tostring) | prop)::"
+          + (($i.image | tostring) + ": "
+             + (if ($failed | length) == 0 then "verification failed"
+                else $failed | map(check_name + (if (.detail // "") == "" then "" else ": " + (.detail | cut(300)) end)) | join("; ")
+                end)
+             | data)),
+      (if $n > $shown then
+         "::error title=hsign::" + ("\($n - $shown) more image(s) failed verification; every failing check is in the job summary" | data)
+       else empty end)' "$report"
 
   set_output digests "$(jq -c "$JQ_DEFS"'
     [.images[] | select(.passed == true and .exempt == null and .digest != null and ((.rules // []) | length) > 0)
@@ -125,38 +205,43 @@ verify() {
   exit "$status"
 }
 
+# valid_signed FILE: whether FILE is hsign's JSON output for one signed image.
+valid_signed() {
+  jq -e 'type == "array" and length > 0 and (.[0].digest | type == "string") and (.[0].image | type == "string")' \
+    "$1" >/dev/null 2>&1
+}
+
 sign() {
-  local common=() image i=0 status out ref digest attestation results="[]"
-  [ -z "${IN_KEY:-}" ] || common+=(--key "$IN_KEY")
-  [ -n "${IN_KEY:-}" ] || [ -z "${IN_FULCIO_URL:-}" ] || common+=(--fulcio-url "$IN_FULCIO_URL")
-  [ -z "${IN_REKOR_URL:-}" ] || common+=(--rekor-url "$IN_REKOR_URL")
+  local common=() image i=0 out ref attestation results="[]" failed="" failed_image="" status=0
+  [ -z "${IN_KEY:-}" ] || common+=("--key=$IN_KEY")
+  [ -z "${IN_FULCIO_URL:-}" ] || common+=("--fulcio-url=$IN_FULCIO_URL")
+  [ -z "${IN_REKOR_URL:-}" ] || common+=("--rekor-url=$IN_REKOR_URL")
   [ "$ALLOW_HTTP_REGISTRY" = false ] || common+=(--allow-http-registry)
   local predicate_type
   predicate_type=$(trim "${IN_PREDICATE_TYPE:-}")
-  no_control predicate-type "$predicate_type"
   [ -n "$predicate_type" ] || predicate_type=custom
+  # Stops at the first image that fails; the images signed before it are still reported.
   for image in "${IMAGES[@]}"; do
     i=$((i + 1))
     out="$work/sign-$i.json"
-    status=0
-    "$hsign" sign --output json ${common[@]+"${common[@]}"} -- "$image" >"$out" 2>"$work/stderr" || status=$?
-    print_untrusted "$work/stderr"
-    if [ "$status" != 0 ]; then
-      gh_error "hsign sign: $image" "signing $image failed (exit $status): $(cat "$work/stderr")"
-      exit "$status"
+    run_hsign "$out" sign --output=json ${common[@]+"${common[@]}"} -- "$image"
+    if [ "$STATUS" != 0 ] || ! valid_signed "$out"; then
+      status=$STATUS
+      failed="signing $image failed (exit $STATUS)"
+      failed_image=$image
+      break
     fi
-    digest=$(jq -r '.[0].digest' "$out")
     ref=$(jq -r '.[0].image' "$out")
     attestation=null
     if [ -n "${IN_PREDICATE:-}" ]; then
       # The digest just signed, not the tag again: a moved tag must not get the attestation.
-      status=0
-      "$hsign" attest --output json ${common[@]+"${common[@]}"} --predicate "$IN_PREDICATE" --type "$predicate_type" \
-        -- "$ref" >"$work/attest-$i.json" 2>"$work/stderr" || status=$?
-      print_untrusted "$work/stderr"
-      if [ "$status" != 0 ]; then
-        gh_error "hsign attest: $image" "attesting $image failed (exit $status): $(cat "$work/stderr")"
-        exit "$status"
+      run_hsign "$work/attest-$i.json" attest --output=json ${common[@]+"${common[@]}"} \
+        "--predicate=$IN_PREDICATE" "--type=$predicate_type" -- "$ref"
+      if [ "$STATUS" != 0 ] || ! jq -e 'type == "array" and length > 0' "$work/attest-$i.json" >/dev/null 2>&1; then
+        status=$STATUS
+        failed="attesting $image ($ref, signed) failed (exit $STATUS)"
+        failed_image=$image
+        break
       fi
       attestation=$(jq -c '.[0]' "$work/attest-$i.json")
     fi
@@ -167,14 +252,23 @@ sign() {
   printf '%s\n' "$results" >"$work/report.json"
   set_output report "$work/report.json"
   set_output digests "$(jq -c '[.[] | {image, digest, ref}]' <<<"$results")"
-  jq -r "$JQ_DEFS"'
-    "### hsign sign",
+  jq -r --arg failed "$failed" --arg failed_image "$failed_image" --argjson total "${#IMAGES[@]}" "$JQ_DEFS"'
+    "### hsign sign" + (if $failed == "" then "" else ": FAILED" end),
     "",
     "| image | digest | signature | attestation |",
     "| --- | --- | --- | --- |",
     (.[] | "| \(.image | md) | \(.digest | md) | \(.signature // "-" | md) | "
-      + "\(if .attestation == null then "-" else (.attestation.predicateType | md) end) |"),
-    ""' "$work/report.json" >>"$summary"
+      + "\(if .attestation == null then "-" else (.attestation.predicateType // "-" | md) end) |"),
+    (if $failed == "" then empty else
+       "| \($failed_image | md) | FAILED: \($failed | md) | | |",
+       (if $total > length + 1 then "", "\($total - length - 1) image(s) after it were not signed." else empty end)
+     end),
+    ""' "$work/report.json" >>"$summary_part"
+  flush_summary
+  if [ -n "$failed" ]; then
+    gh_error "hsign sign: $failed_image" "$failed: $(stderr_excerpt)"
+    exit $((status == 0 ? 1 : status))
+  fi
 }
 
 case "$MODE" in

@@ -13,8 +13,16 @@
 //!   environment of the calling workflow step, what earlier steps wrote to `GITHUB_ENV`, then the step's
 //!   `env:`; directories written to `GITHUB_PATH` are put in front of `PATH` for the later steps;
 //! - a step without `if:` runs only while every earlier step succeeded (`success()`);
-//! - outputs are read from `GITHUB_OUTPUT` in both forms (`name=value` and `name<<DELIMITER`), and the
-//!   action's outputs are evaluated from them at the end; the step summaries are concatenated.
+//! - a step key the harness does not implement (`working-directory`, `continue-on-error`, `timeout-minutes`,
+//!   `uses`, ...) is refused, not ignored; a step without `id` cannot be addressed (`steps.<id>`, `step()`);
+//! - outputs are read from `GITHUB_OUTPUT` (and variables from `GITHUB_ENV`) as the Linux runner reads them:
+//!   lines split on `\n` only, `name=value` and `name<<DELIMITER` forms, an empty name or delimiter refused;
+//!   the action's outputs are evaluated from them at the end; the step summaries are concatenated;
+//! - stdout and stderr go to one stream, as the runner reads them, and every line goes through a workflow
+//!   command processor that follows the runner's (`WorkflowCommands`): `::name props::data` after leading
+//!   whitespace, the legacy `##[name props]data` anywhere in a line, `\r`, `\n` and `\r\n` as line ends,
+//!   `::stop-commands::TOKEN` ... `::TOKEN::`. Tests read the commands that were processed, so text printed
+//!   inside a stop-commands block, or escaped, is shown to be inert.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,18 +64,46 @@ pub enum Outcome {
 /// One step's run.
 #[derive(Debug)]
 pub struct StepRun {
-    /// The step's `id`, or `step<N>` (from 1).
-    pub id: String,
+    /// The step's `id` (None without one: such a step cannot be addressed).
+    pub id: Option<String>,
+    /// The step's position, from 1.
+    pub number: usize,
     /// The step's `name`.
     pub name: String,
     /// What happened.
     pub outcome: Outcome,
     /// The exit status (-1 when skipped or killed).
     pub code: i32,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
+    /// Standard output and standard error, interleaved as the runner reads them.
+    pub output: String,
+    /// The workflow commands the runner would have processed, in order.
+    pub commands: Vec<WorkflowCommand>,
+    /// The stop token when the step ended inside a `::stop-commands::` block (the rest of its output, legitimate
+    /// annotations included, would have been ignored).
+    pub stopped_at_end: Option<String>,
+}
+
+/// A workflow command the runner processed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowCommand {
+    /// The command name, lower case (`error`, `warning`, `stop-commands`, ...).
+    pub name: String,
+    /// The properties (`title`, `file`, ...), unescaped.
+    pub properties: Vec<(String, String)>,
+    /// The data (the message), unescaped.
+    pub data: String,
+    /// The output line it came from.
+    pub line: String,
+}
+
+impl WorkflowCommand {
+    /// The property `name`.
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A whole run of the action.
@@ -92,41 +128,70 @@ impl ActionRun {
         self.steps.iter().all(|s| s.outcome != Outcome::Failure)
     }
 
-    /// The step with `id`.
+    /// The step with `id` (steps without an `id` cannot be found).
     #[track_caller]
     pub fn step(&self, id: &str) -> &StepRun {
         self.steps
             .iter()
-            .find(|s| s.id == id)
+            .find(|s| s.id.as_deref() == Some(id))
             .unwrap_or_else(|| panic!("no step {id}"))
     }
 
-    /// Everything the steps printed, stdout then stderr of each, in step order.
+    /// Everything the steps printed, in step order.
     pub fn log(&self) -> String {
         let mut log = String::new();
         for s in &self.steps {
             log.push_str(&format!(
-                "--- step {} ({:?}, exit {})\n{}{}",
-                s.id, s.outcome, s.code, s.stdout, s.stderr
+                "--- step {} {} ({:?}, exit {})\n{}",
+                s.number,
+                s.id.as_deref().unwrap_or("(no id)"),
+                s.outcome,
+                s.code,
+                s.output
             ));
         }
         log
     }
 
-    /// The workflow-command lines `::error ...` the steps printed on stdout.
+    /// Every workflow command the runner processed, in order.
+    pub fn commands(&self) -> impl Iterator<Item = &WorkflowCommand> {
+        self.steps.iter().flat_map(|s| &s.commands)
+    }
+
+    /// The error annotations, as `title: message` (unescaped).
     pub fn errors(&self) -> Vec<String> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.stdout.lines())
-            .filter(|l| l.starts_with("::error"))
-            .map(str::to_owned)
+        self.commands()
+            .filter(|c| c.name == "error")
+            .map(|c| format!("{}: {}", c.property("title").unwrap_or_default(), c.data))
             .collect()
+    }
+
+    /// The warning annotations, as `title: message` (unescaped).
+    pub fn warnings(&self) -> Vec<String> {
+        self.commands()
+            .filter(|c| c.name == "warning")
+            .map(|c| format!("{}: {}", c.property("title").unwrap_or_default(), c.data))
+            .collect()
+    }
+
+    /// Panics when a step ended inside a stop-commands block.
+    #[track_caller]
+    fn commands_resumed(&self) {
+        for s in &self.steps {
+            assert!(
+                s.stopped_at_end.is_none(),
+                "step {} ended with workflow commands stopped:\n{}",
+                s.number,
+                self.log()
+            );
+        }
     }
 
     /// Asserts that every step succeeded, printing the log when not.
     #[track_caller]
     pub fn ok(&self) -> &Self {
         assert!(self.succeeded(), "the action failed:\n{}", self.log());
+        self.commands_resumed();
         self
     }
 
@@ -134,6 +199,7 @@ impl ActionRun {
     #[track_caller]
     pub fn failed(&self) -> &Self {
         assert!(!self.succeeded(), "the action succeeded:\n{}", self.log());
+        self.commands_resumed();
         self
     }
 
@@ -232,28 +298,34 @@ impl Invocation<'_> {
         let mut job_env: Vec<(String, String)> = Vec::new();
         let steps = doc["runs"]["steps"].as_array().expect("runs.steps is a list");
         for (n, step) in steps.iter().enumerate() {
-            let id = step["id"]
-                .as_str()
-                .map_or_else(|| format!("step{}", n + 1), str::to_owned);
+            let number = n + 1;
+            let map = step
+                .as_object()
+                .unwrap_or_else(|| panic!("step {number} is not a mapping"));
+            for key in map.keys() {
+                assert!(
+                    STEP_KEYS.contains(&key.as_str()),
+                    "step {number}: the harness does not implement the step key `{key}` (it would be ignored)"
+                );
+            }
+            let id = step["id"].as_str().map(str::to_owned);
             let name = step["name"].as_str().unwrap_or_default().to_owned();
-            assert!(
-                step.get("uses").is_none(),
-                "step {id}: `uses:` steps are not supported by the harness"
-            );
-            assert_eq!(step["shell"], "bash", "step {id}: only `shell: bash` is supported");
-            let run_text = step["run"].as_str().unwrap_or_else(|| panic!("step {id}: no run:"));
+            assert_eq!(step["shell"], "bash", "step {number}: only `shell: bash` is supported");
+            let run_text = step["run"].as_str().unwrap_or_else(|| panic!("step {number}: no run:"));
             if !ctx.condition(step.get("if")) {
                 runs.push(StepRun {
                     id,
+                    number,
                     name,
                     outcome: Outcome::Skipped,
                     code: -1,
-                    stdout: String::new(),
-                    stderr: String::new(),
+                    output: String::new(),
+                    commands: Vec::new(),
+                    stopped_at_end: None,
                 });
                 continue;
             }
-            let files = runner.path().join(format!("files-{}", n + 1));
+            let files = runner.path().join(format!("files-{number}"));
             std::fs::create_dir_all(&files).expect("step files directory");
             let (output_file, summary_file, env_file, path_file) = (
                 files.join("output"),
@@ -264,16 +336,19 @@ impl Invocation<'_> {
             for f in [&output_file, &summary_file, &env_file, &path_file] {
                 std::fs::write(f, "").expect("creating a runner file");
             }
-            let script = temp.join(format!("step-{}.sh", n + 1));
+            let script = temp.join(format!("step-{number}.sh"));
             std::fs::write(&script, ctx.template(run_text)).expect("writing the step script");
 
+            // One file for stdout and stderr: the runner reads both and processes commands in both.
+            let log_file = files.join("log");
+            let log = std::fs::File::create(&log_file).expect("step log file");
             let mut cmd = Command::new("bash");
             cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
                 .arg(&script)
                 .current_dir(&self.workspace)
                 .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+                .stdout(Stdio::from(log.try_clone().expect("step log file")))
+                .stderr(Stdio::from(log));
             for k in SCRUBBED {
                 cmd.env_remove(k);
             }
@@ -305,21 +380,27 @@ impl Invocation<'_> {
             if let Some(env) = step.get("env") {
                 for (k, v) in env
                     .as_object()
-                    .unwrap_or_else(|| panic!("step {id}: env is not a mapping"))
+                    .unwrap_or_else(|| panic!("step {number}: env is not a mapping"))
                 {
                     cmd.env(k, ctx.template(&scalar(v)));
                 }
             }
-            let out = cmd.output().unwrap_or_else(|e| panic!("running step {id}: {e}"));
-            let code = out.status.code().unwrap_or(-1);
-            let outcome = if out.status.success() {
+            let status = cmd.status().unwrap_or_else(|e| panic!("running step {number}: {e}"));
+            let code = status.code().unwrap_or(-1);
+            let output = String::from_utf8_lossy(&std::fs::read(&log_file).expect("step log file")).into_owned();
+            let mut processor = CommandProcessor::default();
+            let commands = processor.process(&output);
+            let outcome = if status.success() {
                 Outcome::Success
             } else {
                 ctx.failed = true;
                 Outcome::Failure
             };
-            // Files are read whatever the outcome, as the runner does.
-            ctx.steps.insert(id.clone(), parse_key_values(&read(&output_file)));
+            // Files are read whatever the outcome, as the runner does. Only steps with an id are addressable.
+            let step_outputs = parse_key_values(&read(&output_file));
+            if let Some(id) = &id {
+                ctx.steps.insert(id.clone(), step_outputs);
+            }
             for (k, v) in parse_key_values(&read(&env_file)) {
                 job_env.retain(|(name, _)| *name != k);
                 job_env.push((k, v));
@@ -328,11 +409,13 @@ impl Invocation<'_> {
             summary.push_str(&read(&summary_file));
             runs.push(StepRun {
                 id,
+                number,
                 name,
                 outcome,
                 code,
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                output,
+                commands,
+                stopped_at_end: processor.stop_token,
             });
         }
         let mut outputs = BTreeMap::new();
@@ -394,36 +477,225 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// `GITHUB_OUTPUT` / `GITHUB_ENV` contents: `name=value` lines and `name<<DELIMITER` ... `DELIMITER` blocks.
+/// The step keys the harness implements; any other is refused rather than silently ignored.
+const STEP_KEYS: &[&str] = &["id", "name", "if", "shell", "run", "env"];
+
+/// `GITHUB_OUTPUT` / `GITHUB_ENV` contents as the Linux runner reads them (`EnvFileKeyValuePairs`): lines end
+/// at `\n` only (a `\r` stays in the value), empty lines are skipped, `name=value` lines and
+/// `name<<DELIMITER` ... `DELIMITER` blocks (whichever of `=` and `<<` comes first); an empty name or
+/// delimiter, a missing delimiter, or a value line without its newline is an error (the runner fails the
+/// step; the harness panics, since the action must never write one).
 fn parse_key_values(text: &str) -> Vec<(String, String)> {
+    /// The next line from `pos`, and whether it ended with `\n`.
+    fn next_line<'t>(text: &'t str, pos: &mut usize) -> Option<(&'t str, bool)> {
+        if *pos >= text.len() {
+            return None;
+        }
+        let rest = &text[*pos..];
+        match rest.find('\n') {
+            Some(i) => {
+                *pos += i + 1;
+                Some((&rest[..i], true))
+            }
+            None => {
+                *pos = text.len();
+                Some((rest, false))
+            }
+        }
+    }
     let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
+    let mut pos = 0;
+    while let Some((line, _)) = next_line(text, &mut pos) {
         if line.is_empty() {
             continue;
         }
-        let heredoc = line.find("<<").filter(|&i| line.find('=').is_none_or(|j| i < j));
-        if let Some(i) = heredoc {
-            let (name, delim) = (&line[..i], &line[i + 2..]);
-            let mut value = Vec::new();
-            loop {
-                let l = lines
-                    .next()
-                    .unwrap_or_else(|| panic!("runner file: no closing delimiter {delim} for {name}"));
-                if l == delim {
-                    break;
-                }
-                value.push(l);
+        let eq = line.find('=');
+        let heredoc = line.find("<<");
+        match (eq, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                let (name, value) = (&line[..e], &line[e + 1..]);
+                assert!(!name.is_empty(), "runner file: invalid line {line:?}: empty name");
+                out.push((name.to_owned(), value.to_owned()));
             }
-            out.push((name.to_owned(), value.join("\n")));
-        } else {
-            let (name, value) = line
-                .split_once('=')
-                .unwrap_or_else(|| panic!("runner file: invalid line {line:?}"));
-            out.push((name.to_owned(), value.to_owned()));
+            (_, Some(h)) => {
+                let (name, delim) = (&line[..h], &line[h + 2..]);
+                assert!(
+                    !name.is_empty() && !delim.is_empty(),
+                    "runner file: invalid line {line:?}: the name and the delimiter must not be empty"
+                );
+                let mut value: Vec<&str> = Vec::new();
+                loop {
+                    let (l, newline) = next_line(text, &mut pos)
+                        .unwrap_or_else(|| panic!("runner file: no closing delimiter {delim:?} for {name}"));
+                    if l == delim {
+                        break;
+                    }
+                    assert!(newline, "runner file: the value of {name} ends without a newline");
+                    value.push(l);
+                }
+                out.push((name.to_owned(), value.join("\n")));
+            }
+            _ => panic!("runner file: invalid line {line:?}"),
         }
     }
     out
+}
+
+/// The commands the runner registers (`ActionCommandManager`); `::other::` lines are plain output.
+const REGISTERED_COMMANDS: &[&str] = &[
+    "error",
+    "warning",
+    "notice",
+    "debug",
+    "group",
+    "endgroup",
+    "echo",
+    "add-mask",
+    "add-matcher",
+    "remove-matcher",
+    "set-output",
+    "save-state",
+    "set-env",
+    "add-path",
+    "stop-commands",
+];
+
+/// The runner's workflow-command processing of a step's output, one line at a time.
+#[derive(Default)]
+pub struct CommandProcessor {
+    /// The token of the open `::stop-commands::` block.
+    pub stop_token: Option<String>,
+}
+
+impl CommandProcessor {
+    /// Splits `output` into lines as .NET's `ReadLine` does (`\n`, `\r\n`, or a lone `\r`) and returns the
+    /// commands processed.
+    pub fn process(&mut self, output: &str) -> Vec<WorkflowCommand> {
+        let mut commands = Vec::new();
+        let mut rest = output;
+        while !rest.is_empty() {
+            let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+            let line = &rest[..end];
+            rest = &rest[end..];
+            if let Some(r) = rest.strip_prefix("\r\n") {
+                rest = r;
+            } else if !rest.is_empty() {
+                rest = &rest[1..];
+            }
+            if let Some(c) = self.line(line) {
+                commands.push(c);
+            }
+        }
+        commands
+    }
+
+    /// One line: the command processed, if any (`TryProcessCommand`).
+    pub fn line(&mut self, line: &str) -> Option<WorkflowCommand> {
+        let extra = self.stop_token.clone();
+        let known = |name: &str| {
+            REGISTERED_COMMANDS.iter().any(|c| c.eq_ignore_ascii_case(name))
+                || extra.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(name))
+        };
+        let command = parse_v2(line, &known).or_else(|| parse_legacy(line, &known))?;
+        if let Some(token) = &self.stop_token {
+            if command.name.eq_ignore_ascii_case(token) {
+                self.stop_token = None;
+                return Some(command);
+            }
+            return None;
+        }
+        if command.name == "stop-commands" {
+            let token = &command.data;
+            // ValidateStopToken: the runner fails the step on these.
+            assert!(
+                !token.is_empty()
+                    && !REGISTERED_COMMANDS.iter().any(|c| c.eq_ignore_ascii_case(token))
+                    && !token.eq_ignore_ascii_case("pause-logging"),
+                "::stop-commands:: with an invalid token {token:?}"
+            );
+            self.stop_token = Some(token.clone());
+        }
+        Some(command)
+    }
+}
+
+/// `::name key=value,key=value::data`, after leading whitespace (`ActionCommand.TryParseV2`).
+fn parse_v2(line: &str, known: &dyn Fn(&str) -> bool) -> Option<WorkflowCommand> {
+    let message = line.trim_start();
+    let body = message.strip_prefix("::")?;
+    let end = body.find("::")?;
+    let info = &body[..end];
+    let (name, props) = match info.find(' ') {
+        Some(i) => (&info[..i], Some(&info[i + 1..])),
+        None => (info, None),
+    };
+    if !known(name) {
+        return None;
+    }
+    let mut properties = Vec::new();
+    if let Some(props) = props {
+        for p in props.trim().split(',').filter(|p| !p.is_empty()) {
+            let pair: Vec<&str> = p.splitn(2, '=').filter(|x| !x.is_empty()).collect();
+            if let [k, v] = pair.as_slice() {
+                properties.push(((*k).to_owned(), unescape_property(v)));
+            }
+        }
+    }
+    Some(WorkflowCommand {
+        name: name.to_ascii_lowercase(),
+        properties,
+        data: unescape_data(&body[end + 2..]),
+        line: line.to_owned(),
+    })
+}
+
+/// `##[name key=value;key=value]data` anywhere in the line (`ActionCommand.TryParse`).
+fn parse_legacy(line: &str, known: &dyn Fn(&str) -> bool) -> Option<WorkflowCommand> {
+    let start = line.find("##[")? + 3;
+    let end = start + line[start..].find(']')?;
+    let info = &line[start..end];
+    let (name, props) = match info.find(' ') {
+        Some(i) => (&info[..i], Some(&info[i + 1..])),
+        None => (info, None),
+    };
+    if !known(name) {
+        return None;
+    }
+    let mut properties = Vec::new();
+    if let Some(props) = props {
+        for p in props.split(';').filter(|p| !p.is_empty()) {
+            let pair: Vec<&str> = p.splitn(2, '=').filter(|x| !x.is_empty()).collect();
+            if let [k, v] = pair.as_slice() {
+                properties.push(((*k).to_owned(), unescape_legacy(v)));
+            }
+        }
+    }
+    Some(WorkflowCommand {
+        name: name.to_ascii_lowercase(),
+        properties,
+        data: unescape_legacy(&line[end + 1..]),
+        line: line.to_owned(),
+    })
+}
+
+fn unescape_data(s: &str) -> String {
+    s.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+}
+
+fn unescape_property(s: &str) -> String {
+    s.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+}
+
+fn unescape_legacy(s: &str) -> String {
+    s.replace("%3B", ";")
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%5D", "]")
+        .replace("%AZP25", "%")
 }
 
 /// What expressions can see.
@@ -772,5 +1044,112 @@ mod tests {
                 ("c".to_owned(), "p=q".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn output_files_split_on_lf_only_and_refuse_empty_delimiters() {
+        let kv = parse_key_values("a=1\r\nb<<EOF\nx\r\nEOF\r\nEOF\nc=\n");
+        assert_eq!(
+            kv,
+            vec![
+                ("a".to_owned(), "1\r".to_owned()),
+                ("b".to_owned(), "x\r\nEOF\r".to_owned()),
+                ("c".to_owned(), String::new())
+            ]
+        );
+        for bad in [
+            "b<<\nx\n\n",
+            "<<EOF\nx\nEOF\n",
+            "=1\n",
+            "nothing\n",
+            "b<<EOF\nx",
+            "b<<EOF\nx\n",
+        ] {
+            let r = std::panic::catch_unwind(|| parse_key_values(bad));
+            assert!(r.is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    /// A composite action with `steps` (YAML, indented as under `steps:`) in a temporary directory.
+    fn tiny_action(steps: &str) -> (tempfile::TempDir, Action) {
+        let dir = tempfile::tempdir().unwrap();
+        let yml = format!("name: t\ndescription: t\nruns:\n  using: composite\n  steps:\n{steps}");
+        std::fs::write(dir.path().join("action.yml"), yml).unwrap();
+        let a = Action::load(&dir.path().join("action.yml"));
+        (dir, a)
+    }
+
+    #[test]
+    fn unimplemented_step_keys_are_refused() {
+        for key in [
+            "working-directory: /",
+            "continue-on-error: true",
+            "timeout-minutes: 1",
+            "uses: ./x",
+        ] {
+            let (dir, a) = tiny_action(&format!("    - shell: bash\n      run: 'true'\n      {key}\n"));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.with(dir.path(), &[]).run()));
+            assert!(r.is_err(), "{key} was accepted");
+        }
+    }
+
+    #[test]
+    fn steps_without_id_are_not_addressable() {
+        let (dir, a) = tiny_action(
+            "    - shell: bash\n      run: echo x=1 >>\"$GITHUB_OUTPUT\"\n    - id: b\n      shell: bash\n      env:\n        X: ${{ steps.step1.outputs.x }}\n      run: echo \"X=[$X]\"\n",
+        );
+        let run = a.with(dir.path(), &[]).run();
+        run.ok();
+        assert_eq!(run.steps[0].id, None);
+        assert_eq!(run.step("b").output, "X=[]\n");
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.step("step1").code));
+        assert!(r.is_err(), "step1 was found");
+    }
+
+    fn names(cs: &[WorkflowCommand]) -> Vec<(String, String)> {
+        cs.iter().map(|c| (c.name.clone(), c.data.clone())).collect()
+    }
+
+    #[test]
+    fn workflow_commands_are_processed_like_the_runner() {
+        let mut p = CommandProcessor::default();
+        let out =
+            "plain\n  ::error title=a%2Cb%3A c::m%0A1%25\nx ##[warning]legacy%3B\r::ERROR::cr\r\n::nope::x\n::error\n";
+        let cs = p.process(out);
+        assert_eq!(
+            names(&cs),
+            vec![
+                ("error".to_owned(), "m\n1%".to_owned()),
+                ("warning".to_owned(), "legacy;".to_owned()),
+                ("error".to_owned(), "cr".to_owned()),
+            ]
+        );
+        assert_eq!(cs[0].property("title"), Some("a,b: c"));
+
+        // Inside a stop-commands block nothing but the token is processed, in either form.
+        let mut p = CommandProcessor::default();
+        let cs = p.process(
+            "::stop-commands::tok123\n::error::no\n##[error]no\n::stop-commands::other\n::tok12::\n::TOK123::\n::error::yes\n",
+        );
+        assert_eq!(
+            names(&cs),
+            vec![
+                ("stop-commands".to_owned(), "tok123".to_owned()),
+                ("tok123".to_owned(), String::new()),
+                ("error".to_owned(), "yes".to_owned()),
+            ]
+        );
+        assert!(p.stop_token.is_none());
+        let mut p = CommandProcessor::default();
+        p.process("::stop-commands::t\n::error::x\n");
+        assert_eq!(p.stop_token.as_deref(), Some("t"));
+        for bad in [
+            "::stop-commands::\n",
+            "::stop-commands::error\n",
+            "::stop-commands::pause-logging\n",
+        ] {
+            let r = std::panic::catch_unwind(|| CommandProcessor::default().process(bad));
+            assert!(r.is_err(), "{bad:?} was accepted");
+        }
     }
 }
