@@ -632,3 +632,257 @@ fn a_layer_larger_than_one_upload_chunk_streams_through_copy_save_and_load() {
     assert!(body == layer, "the loaded layer differs");
     verify_image(d, &[&format!("{}/loaded/big@{image_digest}", b.host())]).ok();
 }
+
+#[test]
+fn an_upload_location_elsewhere_gets_no_credentials_and_a_relative_one_resolves() {
+    use hsign_core::oci::client::ClientOptions;
+    use hsign_core::oci::{Client, ImageRef};
+    use hsign_e2e::http_fixture::{HttpFixture, Reply};
+    use std::sync::{Arc, OnceLock};
+
+    let elsewhere = HttpFixture::start("elsewhere", |_| Reply::status(201, ""));
+    let other = elsewhere.url();
+    let me: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+    let base = Arc::clone(&me);
+    let registry = HttpFixture::start("registry", move |a| {
+        let base = base.get().cloned().unwrap_or_default();
+        if a.path() == "/token" {
+            return Reply::json(&serde_json::json!({"token": "s3cret"}));
+        }
+        if a.header("authorization") != Some("Bearer s3cret") {
+            return Reply {
+                headers: vec![(
+                    "WWW-Authenticate".into(),
+                    format!(r#"Bearer realm="{base}/token",service="test""#),
+                )],
+                ..Reply::status(401, "login")
+            };
+        }
+        let located = |l: String| Reply {
+            headers: vec![("Location".into(), l)],
+            ..Reply::status(202, "")
+        };
+        match (a.method.as_str(), a.path()) {
+            ("POST", "/v2/demo/app/blobs/uploads/") => located(format!("{other}/upload/1")),
+            ("POST", "/v2/demo/rel/blobs/uploads/") => located("u1".into()),
+            ("PUT", "/v2/demo/rel/blobs/uploads/u1") => Reply::status(201, ""),
+            _ => Reply::status(404, "not here"),
+        }
+    });
+    me.set(registry.url()).unwrap();
+    let host = registry.url().trim_start_matches("http://").to_string();
+    let client = Client::new(ClientOptions {
+        allow_http: true,
+        max_attempts: 1,
+        ..ClientOptions::default()
+    });
+
+    // Absolute Location on another port: the upload goes there, without the registry's token.
+    let app = ImageRef::parse(&format!("{host}/demo/app")).unwrap();
+    let data = b"blob bytes";
+    client
+        .upload_blob(&app, &digest(data), data.len() as u64, &mut &data[..], None)
+        .unwrap();
+    client.put_blob(&app, b"more bytes").unwrap();
+    let there = elsewhere.asked();
+    assert_eq!(there.len(), 2, "{there:?}");
+    for a in &there {
+        assert_eq!(a.method, "PUT");
+        assert!(a.path() == "/upload/1", "{a:?}");
+        assert_eq!(a.header("authorization"), None, "credentials went elsewhere: {a:?}");
+    }
+    // The registry itself did get them.
+    assert!(
+        registry
+            .asked()
+            .iter()
+            .any(|a| a.method == "POST" && a.header("authorization") == Some("Bearer s3cret"))
+    );
+
+    // A relative Location without a leading '/' resolves against the POST's URL (RFC 3986), not the root.
+    let rel = ImageRef::parse(&format!("{host}/demo/rel")).unwrap();
+    client
+        .upload_blob(&rel, &digest(data), data.len() as u64, &mut &data[..], None)
+        .unwrap();
+    let put = registry
+        .asked()
+        .into_iter()
+        .find(|a| a.method == "PUT")
+        .expect("a PUT to the registry");
+    assert_eq!(put.path(), "/v2/demo/rel/blobs/uploads/u1");
+    assert_eq!(put.header("authorization"), Some("Bearer s3cret"));
+}
+
+#[test]
+fn a_source_registry_serving_other_blob_bytes_fails_the_copy_and_the_save() {
+    use hsign_e2e::proxy::{Proxy, Rule};
+    let (a, b) = (Registry::start(), Registry::start());
+    let k = setup_with(&[]);
+    let d = k.path();
+    let image_digest = push_image(&a, "demo/app", "v1", "substituted");
+    let proxy = Proxy::start(&a);
+    let layer = build_image("substituted", "amd64").layer;
+    let mut other = layer.clone();
+    other[20] ^= 0xff;
+    let rule = proxy.add(Rule::new("GET", &format!("/blobs/{}", digest(&layer))).replace_body(other));
+    let src = format!("{}/demo/app:v1", proxy.host());
+
+    let out = run(d, &["copy", H, &src, &format!("{}/mirror/app", b.host())]);
+    out.expect_code(1);
+    assert!(proxy.hits(rule) >= 1, "{}", proxy.log_text());
+    assert!(
+        out.stderr.contains("other bytes") && out.stderr.contains(&digest(&layer)),
+        "{}",
+        out.stderr
+    );
+    assert!(!exists(&b, "mirror/app", "v1"));
+    assert!(!exists(&b, "mirror/app", &image_digest));
+
+    let layout = d.join("layout");
+    let out = run(d, &["save", H, "--dir", s(&layout), &src]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("other bytes"), "{}", out.stderr);
+    assert!(!layout.join("index.json").exists());
+    assert!(
+        !layout
+            .join("blobs/sha256")
+            .join(digest(&layer).trim_start_matches("sha256:"))
+            .exists()
+    );
+}
+
+#[test]
+fn duplicate_and_misattached_referrers_at_the_source_are_carried_once_or_left_out() {
+    let (a, b) = (Registry::start(), Registry::start());
+    let k = setup_with(&[]);
+    let d = k.path();
+    let image_digest = push_image(&a, "demo/app", "v1", "referrers");
+    let x = push_image(&a, "demo/app", "x", "another");
+    sign_image(d, &[&format!("{}/demo/app@{image_digest}", a.host())]).ok();
+    sign_image(d, &[&format!("{}/demo/app@{x}", a.host())]).ok();
+    let own = json_of(&a, "demo/app", &fallback(&image_digest))["manifests"][0].clone();
+    let of_x = json_of(&a, "demo/app", &fallback(&x))["manifests"][0].clone();
+
+    // A referrer manifest with no subject at all.
+    let bundle = br#"{"messageSignature":{}}"#;
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    hsign_e2e::image::push_blob(&a, "demo/app", b"{}");
+    hsign_e2e::image::push_blob(&a, "demo/app", bundle);
+    let stray = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": hsign_e2e::image::OCI_MANIFEST,
+        "artifactType": bundle_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(b"{}"), "size": 2},
+        "layers": [{"mediaType": bundle_type, "digest": digest(bundle), "size": bundle.len()}],
+    }))
+    .unwrap();
+    let stray_digest = digest(&stray);
+    hsign_e2e::image::put_manifest(&a, "demo/app", &stray_digest, hsign_e2e::image::OCI_MANIFEST, &stray);
+    let stray_entry = serde_json::json!({
+        "mediaType": hsign_e2e::image::OCI_MANIFEST, "digest": stray_digest, "size": stray.len(), "artifactType": bundle_type,
+    });
+    // The image's fallback index lists its own referrer twice, the stray one, and x's.
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": hsign_e2e::image::OCI_INDEX,
+        "manifests": [own, own, stray_entry, of_x],
+    }))
+    .unwrap();
+    hsign_e2e::image::put_manifest(
+        &a,
+        "demo/app",
+        &fallback(&image_digest),
+        hsign_e2e::image::OCI_INDEX,
+        &index,
+    );
+
+    let out = run(
+        d,
+        &[
+            "copy",
+            H,
+            "-o",
+            "json",
+            &format!("{}/demo/app@{image_digest}", a.host()),
+            &format!("{}/mirror/app:v1", b.host()),
+        ],
+    );
+    out.ok();
+    let report = out.json();
+    assert_eq!(report["attachments"]["signatures"], 1, "{report}");
+    assert_eq!(report["fallbackEntries"], 1, "{report}");
+    let warnings: Vec<String> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&stray_digest) && w.contains("no subject")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(of_x["digest"].as_str().unwrap()) && w.contains(&x)),
+        "{warnings:?}"
+    );
+    let fb = json_of(&b, "mirror/app", &fallback(&image_digest));
+    let entries = fb["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{fb}");
+    assert_eq!(entries[0]["digest"], own["digest"]);
+    // The fallback entry carries the referrer manifest's annotations (as the referrers API lists them).
+    let referrer = json_of(&b, "mirror/app", own["digest"].as_str().unwrap());
+    assert_eq!(entries[0]["annotations"], referrer["annotations"], "{fb}");
+    assert!(!exists(&b, "mirror/app", &stray_digest));
+    verify_image(d, &[&format!("{}/mirror/app@{image_digest}", b.host())]).ok();
+}
+
+#[test]
+fn save_refuses_a_directory_with_other_files_and_resumes_an_interrupted_save() {
+    let (a, c) = (Registry::start(), Registry::start());
+    let k = setup_with(&[]);
+    let d = k.path();
+    let image_digest = push_image(&a, "demo/app", "v1", "resume");
+    sign_image(d, &[&format!("{}/demo/app@{image_digest}", a.host())]).ok();
+    let src = format!("{}/demo/app:v1", a.host());
+
+    let busy = d.join("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), b"mine").unwrap();
+    let out = run(d, &["save", H, "--dir", s(&busy), &src]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("is not empty") && out.stderr.contains("notes.txt"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("nothing was pushed"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(&busy).unwrap().count(), 1);
+
+    // An interrupted save (no index.json yet) with a damaged layer of the right size: resumed, repaired.
+    let layout = d.join("layout");
+    run(d, &["save", H, "--dir", s(&layout), &src]).ok();
+    std::fs::remove_file(layout.join("index.json")).unwrap();
+    let layer = build_image("resume", "amd64").layer;
+    let path = layout
+        .join("blobs/sha256")
+        .join(digest(&layer).trim_start_matches("sha256:"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[3] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let out = run(d, &["save", H, "-o", "json", "--dir", s(&layout), &src]);
+    out.ok();
+    let saved = out.json();
+    assert_eq!(saved["blobs"], 1, "{saved}");
+    assert!(saved["reused"].as_u64().unwrap() >= 3, "{saved}");
+    assert_eq!(std::fs::read(&path).unwrap(), layer);
+
+    let out = run(d, &["load", H, "--dir", s(&layout), &format!("{}/air/app", c.host())]);
+    out.ok();
+    assert!(out.stderr.contains("Loaded "), "{}", out.stderr);
+    verify_image(d, &[&format!("{}/air/app@{image_digest}", c.host())]).ok();
+}

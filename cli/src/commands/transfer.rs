@@ -27,7 +27,7 @@ pub fn copy(args: &CopyArgs, out: Printer) -> Result<(), CliError> {
     };
     let report =
         transfer::push(&client, &from, &closure, &destination, options(args.force)).map_err(|e| transfer_error(&e))?;
-    report_push(&source.to_string(), &closure, &report, out);
+    report_push("Copied", &source.to_string(), &closure, &report, out);
     Ok(())
 }
 
@@ -40,7 +40,7 @@ pub fn save(args: &SaveArgs, out: Printer) -> Result<(), CliError> {
         client: &client,
         repository: &image,
     };
-    let written = layout::write(&args.dir, &closure, &from).map_err(|e| transfer_error(&e))?;
+    let written = layout::write(&args.dir, &closure, &from).map_err(|e| save_error(&e))?;
     report_save(&image, &args.dir, &closure, &written, out);
     Ok(())
 }
@@ -48,12 +48,22 @@ pub fn save(args: &SaveArgs, out: Printer) -> Result<(), CliError> {
 /// `load`.
 pub fn load(args: &LoadArgs, out: Printer) -> Result<(), CliError> {
     let destination = destination(&args.destination)?;
-    let closure = layout::read(&args.dir).map_err(|e| transfer_error(&e))?;
+    let closure = layout::read(&args.dir).map_err(|e| match e {
+        TransferError::Layout { .. } => CliError::new(Exit::Input, format!("the layout cannot be loaded: {e}"))
+            .hint("nothing was pushed; save the image again or copy an intact layout"),
+        _ => transfer_error(&e),
+    })?;
     let client = client(args.registry);
     let from = LayoutSource { dir: &args.dir };
-    let report =
-        transfer::push(&client, &from, &closure, &destination, options(args.force)).map_err(|e| transfer_error(&e))?;
-    report_push(&args.dir.display().to_string(), &closure, &report, out);
+    let report = transfer::push(&client, &from, &closure, &destination, options(args.force)).map_err(|e| match e {
+        // Checked before pushing, yet a file differs now: it changed while being loaded.
+        TransferError::Layout { .. } => {
+            CliError::new(Exit::Input, format!("the layout changed while it was loaded: {e}"))
+                .hint("no tag was moved; load again from an intact copy of the layout")
+        }
+        _ => transfer_error(&e),
+    })?;
+    report_push("Loaded", &args.dir.display().to_string(), &closure, &report, out);
     Ok(())
 }
 
@@ -91,6 +101,17 @@ fn collect(client: &Client, image: &ImageRef, only: &[Attachment], out: Printer)
     Ok(closure)
 }
 
+/// An error of `save`: a layout error is about the directory written into.
+fn save_error(e: &TransferError) -> CliError {
+    match e {
+        TransferError::Layout { .. } => CliError::new(Exit::Failure, format!("cannot save into the directory: {e}"))
+            .hint(
+                "save into a new or empty directory (an interrupted save of hsign, with no index.json yet, is resumed)",
+            ),
+        _ => transfer_error(e),
+    }
+}
+
 fn transfer_error(e: &TransferError) -> CliError {
     match e {
         TransferError::Registry(r) => CliError::registry(r),
@@ -117,7 +138,7 @@ fn attachments_text(closure: &Closure) -> String {
     s
 }
 
-fn report_push(source: &str, closure: &Closure, r: &PushReport, out: Printer) {
+fn report_push(verb: &str, source: &str, closure: &Closure, r: &PushReport, out: Printer) {
     if out.json() {
         out.json_value(&json!({
             "source": source,
@@ -139,7 +160,7 @@ fn report_push(source: &str, closure: &Closure, r: &PushReport, out: Printer) {
         return;
     }
     out.info(&format!(
-        "Copied {source} with {}: {} manifest(s) written; blobs: {} uploaded ({} bytes), {} mounted, {} already there",
+        "{verb} {source} with {}: {} manifest(s) written; blobs: {} uploaded ({} bytes), {} mounted, {} already there",
         attachments_text(closure),
         r.manifests,
         r.blobs_uploaded,
@@ -166,6 +187,7 @@ fn report_save(image: &ImageRef, dir: &std::path::Path, closure: &Closure, w: &W
             "manifests": w.manifests,
             "blobs": w.blobs,
             "bytes": w.bytes,
+            "reused": w.reused,
             "attachments": attachments_json(closure),
             "warnings": closure.warnings,
         }));
@@ -180,5 +202,11 @@ fn report_save(image: &ImageRef, dir: &std::path::Path, closure: &Closure, w: &W
         w.blobs,
         w.bytes
     ));
+    if w.reused > 0 {
+        out.info(&format!(
+            "Kept {} file(s) an interrupted save had written (checked)",
+            w.reused
+        ));
+    }
     out.data(&closure.digest);
 }

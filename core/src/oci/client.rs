@@ -199,6 +199,15 @@ struct Response {
     body: Vec<u8>,
     /// The unread body of a streamed 200 response.
     reader: Option<ureq::BodyReader<'static>>,
+    /// The URL asked (what a relative `Location` or `Link` resolves against).
+    url: String,
+}
+
+impl Response {
+    /// The `Location` header resolved against the URL asked (RFC 3986).
+    fn location(&self) -> Option<String> {
+        self.location.as_deref().map(|l| resolve_url(&self.url, l))
+    }
 }
 
 impl Client {
@@ -418,7 +427,7 @@ impl Client {
         if start.status != 202 {
             return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
         }
-        let location = start.location.ok_or_else(|| RegistryError::Malformed {
+        let location = start.location().ok_or_else(|| RegistryError::Malformed {
             registry: image.registry.clone(),
             what: what.clone(),
             reason: "upload started without a Location header".into(),
@@ -468,7 +477,7 @@ impl Client {
                 };
                 let mut index = Index::from_json(&r.body).map_err(|e| malformed(e.to_string()))?;
                 // Follow `Link: <...>; rel="next"` pages, bounded.
-                let mut next = r.link.as_deref().and_then(next_link);
+                let mut next = r.link.as_deref().and_then(next_link).map(|l| resolve_url(&r.url, &l));
                 let mut pages = 1;
                 while let Some(target) = next.take() {
                     pages += 1;
@@ -488,7 +497,11 @@ impl Client {
                             .map_err(|e| malformed(e.to_string()))?
                             .manifests,
                     );
-                    next = page.link.as_deref().and_then(next_link);
+                    next = page
+                        .link
+                        .as_deref()
+                        .and_then(next_link)
+                        .map(|l| resolve_url(&page.url, &l));
                 }
                 Ok(Some(index))
             }
@@ -545,14 +558,12 @@ impl Client {
         loop {
             attempt += 1;
             let scheme = self.scheme(req.registry);
-            let url = if req.target.starts_with("http://") || req.target.starts_with("https://") {
-                req.target.clone()
-            } else if req.target.starts_with('/') {
-                format!("{scheme}://{}{}", req.registry, req.target)
-            } else {
-                format!("{scheme}://{}/{}", req.registry, req.target)
-            };
-            let auth_header = self.auth_header(&req);
+            let origin = format!("{scheme}://{}/", req.registry);
+            let url = resolve_url(&origin, &req.target);
+            // Credentials are the registry's: an absolute URL elsewhere (an upload `Location` or a `Link`
+            // naming another host, port or scheme) gets none.
+            let own = same_origin(&url, &origin);
+            let auth_header = if own { self.auth_header(&req) } else { None };
             match self.execute(&req, &url, auth_header.as_deref()) {
                 Err(Failure::TooLarge) => {
                     return Err(RegistryError::TooLarge {
@@ -568,7 +579,7 @@ impl Client {
                     });
                 }
                 Err(Failure::Transport(reason)) => {
-                    if scheme == "https" && self.opts.allow_insecure && attempt == 1 {
+                    if own && scheme == "https" && self.opts.allow_insecure && attempt == 1 {
                         // --allow-insecure-registry: a registry that does not speak TLS gets plain HTTP.
                         self.state().scheme.insert(req.registry.to_string(), "http");
                         continue;
@@ -583,7 +594,7 @@ impl Client {
                         reason: format!("{reason} (after {attempt} attempts)"),
                     });
                 }
-                Ok(r) if r.status == 401 && !authenticated_once => {
+                Ok(r) if r.status == 401 && !authenticated_once && own => {
                     authenticated_once = true;
                     self.authenticate(&req, r.challenge.as_deref())?;
                     attempt -= 1;
@@ -830,6 +841,7 @@ impl Client {
                 content_length,
                 body: Vec::new(),
                 reader: Some(resp.into_body().into_reader()),
+                url: url.to_string(),
             });
         }
         let body = if req.method == Method::Head {
@@ -866,6 +878,7 @@ impl Client {
             content_length,
             body,
             reader: None,
+            url: url.to_string(),
         })
     }
 }
@@ -936,9 +949,9 @@ impl Client {
     }
 
     /// Asks the registry to mount the blob `digest` from `from_repository` (same registry) into `image`'s
-    /// repository. `Ok(false)` when the registry declined (it then opened an upload nobody uses, which it
-    /// expires); the caller uploads instead.
-    pub fn mount_blob(&self, image: &ImageRef, digest: &str, from_repository: &str) -> Result<bool, RegistryError> {
+    /// repository. When the registry declines it opens an upload session instead: its location is returned,
+    /// for [`Client::upload_blob`] to use rather than opening another.
+    pub fn mount_blob(&self, image: &ImageRef, digest: &str, from_repository: &str) -> Result<Mount, RegistryError> {
         let what = format!(
             "mount of blob {digest} from {from_repository} into {}",
             image.repository
@@ -960,22 +973,27 @@ impl Client {
             .limit(64 * 1024),
         )?;
         match r.status {
-            201 => Ok(true),
-            202 => Ok(false),
+            201 => Ok(Mount::Mounted),
+            202 => Ok(Mount::Declined(r.location())),
             s => Err(self.status_error(&image.registry, Method::Post, &what, s, &r.body)),
         }
     }
 
     /// Uploads the blob `digest` of `size` bytes from `reader` into `image`'s repository, holding at most
     /// [`UPLOAD_CHUNK_BYTES`] in memory: one PUT for a small blob, else chunked PATCHes and a closing PUT. The
+    /// upload goes to `session` (the location a declined mount opened) when given, else to a new session. The
     /// registry checks the digest. Reading past `size`, or stopping short of it, is an error; an error the
     /// reader wraps as a [`RegistryError`] (a [`BlobReader`]'s digest check) is returned as is.
+    ///
+    /// Upload locations are resolved against the URL that returned them; one on another scheme, host or
+    /// port gets no credentials.
     pub fn upload_blob(
         &self,
         image: &ImageRef,
         digest: &str,
         size: u64,
         reader: &mut dyn std::io::Read,
+        session: Option<String>,
     ) -> Result<(), RegistryError> {
         use std::io::Read as _;
         let what = format!("blob {}@{digest}", image.repository);
@@ -984,26 +1002,31 @@ impl Client {
             what: what.clone(),
             reason: format!("the content has {got} bytes or more, not the {size} declared"),
         };
-        let start = self.send(
-            Request::new(
-                Method::Post,
-                image,
-                format!("/v2/{}/blobs/uploads/", image.repository),
-                format!("upload of {what}"),
-            )
-            .body(&[])
-            .push()
-            .limit(64 * 1024),
-        )?;
-        if start.status != 202 {
-            return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
-        }
         let no_location = || RegistryError::Malformed {
             registry: image.registry.clone(),
             what: what.clone(),
             reason: "upload answered without a Location header".into(),
         };
-        let mut location = start.location.ok_or_else(no_location)?;
+        let mut location = match session {
+            Some(l) => l,
+            None => {
+                let start = self.send(
+                    Request::new(
+                        Method::Post,
+                        image,
+                        format!("/v2/{}/blobs/uploads/", image.repository),
+                        format!("upload of {what}"),
+                    )
+                    .body(&[])
+                    .push()
+                    .limit(64 * 1024),
+                )?;
+                if start.status != 202 {
+                    return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
+                }
+                start.location().ok_or_else(no_location)?
+            }
+        };
         let mut buf: Vec<u8> = Vec::with_capacity(size.min(UPLOAD_CHUNK_BYTES) as usize);
         let mut offset = 0u64;
         let monolithic = size <= UPLOAD_CHUNK_BYTES;
@@ -1044,7 +1067,7 @@ impl Client {
                 return Err(self.status_error(&image.registry, Method::Patch, &what, r.status, &r.body));
             }
             offset += buf.len() as u64;
-            location = r.location.ok_or_else(no_location)?;
+            location = r.location().ok_or_else(no_location)?;
         }
         if offset != size {
             return Err(RegistryError::Malformed {
@@ -1071,6 +1094,171 @@ impl Client {
             201 | 204 => Ok(()),
             s => Err(self.status_error(&image.registry, Method::Put, &what, s, &put.body)),
         }
+    }
+}
+
+/// What a cross-repository mount did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mount {
+    /// The blob is now in the repository.
+    Mounted,
+    /// The registry declined and opened an upload session at this location (resolved), if it named one.
+    Declined(Option<String>),
+}
+
+/// Resolves `reference` against the absolute URL `base` (RFC 3986 section 5.2): an absolute URL stays as
+/// is, `//host/p` takes the base's scheme, `/p` the base's authority, `?q` the base's path, and `p` (or
+/// `../p`) is relative to the base's directory. Dot segments are removed.
+pub(crate) fn resolve_url(base: &str, reference: &str) -> String {
+    let scheme_end = |s: &str| {
+        let i = s.find(':')?;
+        let scheme = &s[..i];
+        (!scheme.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .then_some(i)
+    };
+    // The fragment never travels.
+    let reference = reference.split('#').next().unwrap_or_default();
+    if let Some(i) = scheme_end(reference) {
+        let (scheme, rest) = reference.split_at(i);
+        return split_path(scheme, &rest[1..]);
+    }
+    let Some(i) = scheme_end(base) else {
+        return reference.to_string();
+    };
+    let scheme = &base[..i];
+    let after = &base[i + 1..];
+    if let Some(rest) = reference.strip_prefix("//") {
+        return split_path(scheme, &format!("//{rest}"));
+    }
+    // The base's authority, path and query.
+    let (authority, path_query) = match after.strip_prefix("//") {
+        Some(a) => {
+            let end = a.find(['/', '?', '#']).unwrap_or(a.len());
+            (format!("//{}", &a[..end]), &a[end..])
+        }
+        None => (String::new(), after),
+    };
+    let path_query = path_query.split('#').next().unwrap_or_default();
+    let (base_path, base_query) = match path_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_query, None),
+    };
+    let (ref_path, ref_query) = match reference.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (reference, None),
+    };
+    let (path, query) = if ref_path.is_empty() {
+        (
+            base_path.to_string(),
+            ref_query.or(if reference.is_empty() { base_query } else { None }),
+        )
+    } else if ref_path.starts_with('/') {
+        (remove_dot_segments(ref_path), ref_query)
+    } else {
+        let merged = if !authority.is_empty() && base_path.is_empty() {
+            format!("/{ref_path}")
+        } else {
+            match base_path.rfind('/') {
+                Some(i) => format!("{}{ref_path}", &base_path[..=i]),
+                None => ref_path.to_string(),
+            }
+        };
+        (remove_dot_segments(&merged), ref_query)
+    };
+    let mut out = format!("{scheme}:{authority}{path}");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// `scheme:rest` with the dot segments of rest's path removed.
+fn split_path(scheme: &str, rest: &str) -> String {
+    let (authority, path_query) = match rest.strip_prefix("//") {
+        Some(a) => {
+            let end = a.find(['/', '?']).unwrap_or(a.len());
+            (format!("//{}", &a[..end]), &a[end..])
+        }
+        None => (String::new(), rest),
+    };
+    let (path, query) = match path_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_query, None),
+    };
+    let mut out = format!("{scheme}:{authority}{}", remove_dot_segments(path));
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// RFC 3986 section 5.2.4.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let absolute = path.starts_with('/');
+    let segments: Vec<&str> = path.split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, seg) in segments.iter().enumerate() {
+        if i == 0 && absolute {
+            continue;
+        }
+        match *seg {
+            "." => {
+                if i == last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop();
+                if i == last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    if absolute { format!("/{joined}") } else { joined }
+}
+
+/// Whether `url` is on the same scheme, host and port as `origin` (`scheme://host[:port]/`). The host
+/// compares case-insensitively, a missing port is the scheme's default, and a URL with user information is
+/// never the same origin.
+pub(crate) fn same_origin(url: &str, origin: &str) -> bool {
+    fn parts(url: &str) -> Option<(String, String, u16)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if authority.contains('@') || authority.is_empty() {
+            return None;
+        }
+        let default = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return None,
+        };
+        // An IPv6 literal keeps its colons inside brackets.
+        let (host, port) = match authority.rfind(':') {
+            Some(i) if !authority[i..].contains(']') => {
+                let port = &authority[i + 1..];
+                let port = if port.is_empty() { default } else { port.parse().ok()? };
+                (&authority[..i], port)
+            }
+            _ => (authority, default),
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        Some((scheme, host, port))
+    }
+    match (parts(url), parts(origin)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -1332,6 +1520,45 @@ mod tests {
             check_digest("r", "w", "md5:00", b"n"),
             Err(RegistryError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn resolves_locations_against_the_request_url() {
+        let base = "https://reg.example:5000/v2/a/b/blobs/uploads/";
+        assert_eq!(
+            resolve_url(base, "/v2/a/b/blobs/uploads/u1?_state=x"),
+            "https://reg.example:5000/v2/a/b/blobs/uploads/u1?_state=x"
+        );
+        assert_eq!(
+            resolve_url(base, "u1"),
+            "https://reg.example:5000/v2/a/b/blobs/uploads/u1"
+        );
+        assert_eq!(
+            resolve_url(base, "../u2?x=1"),
+            "https://reg.example:5000/v2/a/b/blobs/u2?x=1"
+        );
+        assert_eq!(
+            resolve_url(base, "?s=1"),
+            "https://reg.example:5000/v2/a/b/blobs/uploads/?s=1"
+        );
+        assert_eq!(resolve_url(base, "//other:1/x"), "https://other:1/x");
+        assert_eq!(resolve_url(base, "http://evil.example/u"), "http://evil.example/u");
+        assert_eq!(resolve_url("https://r/", "/v2/x"), "https://r/v2/x");
+        assert_eq!(resolve_url("https://r/", "v2/x"), "https://r/v2/x");
+        assert_eq!(resolve_url("https://r/a/b/c", "./d/../e"), "https://r/a/b/e");
+    }
+
+    #[test]
+    fn credentials_only_go_to_the_registry_itself() {
+        let origin = "https://reg.example:5000/";
+        assert!(same_origin("https://REG.example:5000/v2/x", origin));
+        assert!(!same_origin("https://reg.example:5001/v2/x", origin));
+        assert!(!same_origin("http://reg.example:5000/v2/x", origin));
+        assert!(!same_origin("https://evil.example:5000/v2/x", origin));
+        assert!(!same_origin("https://reg.example:5000@evil.example/v2/x", origin));
+        assert!(same_origin("https://ghcr.io:443/v2/x", "https://ghcr.io/"));
+        assert!(same_origin("http://[::1]:80/v2", "http://[::1]/"));
+        assert!(!same_origin("http://[::1]:81/v2", "http://[::1]/"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! reference, and, for the image and each child, the legacy attachment manifests (`sha256-<hex>.sig`, `.att`,
 //! `.sbom`) and the OCI 1.1 referrers (Sigstore bundles, found through the referrers API or the fallback tag).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::{AttachmentKind, Selection, TransferError};
 use crate::image::attachment_tag;
@@ -14,6 +14,13 @@ use crate::oci::{Client, ImageRef};
 
 /// Most manifests (image, children, attachments) one image may bring along.
 pub const MAX_MANIFESTS: usize = 4096;
+/// Most bytes of manifests one image may bring along (they are held in memory until written).
+pub const MAX_MANIFEST_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+/// Most referrers examined for one manifest (including those `--only` leaves out and those that do not
+/// exist).
+pub const MAX_REFERRERS_PER_SUBJECT: usize = 256;
+/// Most referrers examined for one image, its children included.
+pub const MAX_REFERRERS: usize = 1024;
 /// Deepest nesting of indexes followed.
 pub const MAX_INDEX_DEPTH: usize = 4;
 /// Largest bundle read to tell a signature from an attestation.
@@ -166,6 +173,50 @@ impl Closure {
     }
 }
 
+/// The manifests gathered so far, within [`MAX_MANIFESTS`] and [`MAX_MANIFEST_TOTAL_BYTES`].
+#[derive(Default)]
+pub(crate) struct Gathered {
+    pub(crate) items: Vec<Item>,
+    digests: HashSet<String>,
+    bytes: u64,
+}
+
+impl Gathered {
+    /// Whether a manifest of this digest was gathered (in any role).
+    pub(crate) fn contains(&self, digest: &str) -> bool {
+        self.digests.contains(&digest.to_ascii_lowercase())
+    }
+
+    /// Adds `item`; the error says which limit it would pass.
+    pub(crate) fn add(&mut self, item: Item) -> Result<(), String> {
+        if self.items.len() >= MAX_MANIFESTS {
+            return Err(format!("the image brings more than {MAX_MANIFESTS} manifests along"));
+        }
+        let bytes = self.bytes + item.bytes.len() as u64;
+        if bytes > MAX_MANIFEST_TOTAL_BYTES {
+            return Err(format!(
+                "the image brings more than {} MiB of manifests along (at manifest {})",
+                MAX_MANIFEST_TOTAL_BYTES >> 20,
+                item.digest
+            ));
+        }
+        self.bytes = bytes;
+        self.digests.insert(item.digest.to_ascii_lowercase());
+        self.items.push(item);
+        Ok(())
+    }
+}
+
+/// A manifest that must be an image manifest (a legacy attachment): parsed, or the reason it is not one.
+pub(crate) fn attachment_manifest(media_type: &str, bytes: &[u8]) -> Result<Manifest, String> {
+    if is_index(media_type) {
+        return Err(format!(
+            "is an index ({media_type}); attachments are image manifests, hsign does not carry index attachments"
+        ));
+    }
+    Manifest::from_json(bytes).map_err(|e| format!("is not an image manifest: {e}"))
+}
+
 /// A descriptor of a blob, checked: a real digest and a size that is not negative.
 pub(crate) fn blob_ref(d: &Descriptor, owner: &str) -> Result<BlobRef, TransferError> {
     if !is_digest(&d.digest) || d.size < 0 {
@@ -184,38 +235,55 @@ pub(crate) fn blob_ref(d: &Descriptor, owner: &str) -> Result<BlobRef, TransferE
 }
 
 /// Collects what belongs to `image` in its registry: the image, its children, and the attachments `only`
-/// selects.
+/// selects. Legacy attachments must be image manifests (else nothing is pushed). A referrer listed twice is
+/// carried once; one whose manifest names another subject (or none), is an index, or does not exist is left
+/// out with a warning.
 pub fn collect(client: &Client, image: &ImageRef, only: &Selection) -> Result<Closure, TransferError> {
     let root = client
         .get_manifest(image, image.reference())?
         .ok_or_else(|| TransferError::NotFound(image.to_string()))?;
+    let root_digest = match &image.digest {
+        Some(d) => d.to_ascii_lowercase(),
+        None => root.digest.clone(),
+    };
     let mut closure = Closure {
-        digest: root.digest.clone(),
+        digest: root_digest.clone(),
         media_type: root.media_type.clone(),
         tag: image.digest.is_none().then(|| image.reference().to_string()),
         manifests: Vec::new(),
         blobs: Vec::new(),
         warnings: Vec::new(),
     };
+    let too_many = |reason: String| TransferError::Malformed {
+        what: image.to_string(),
+        reason,
+    };
+    let mut gathered = Gathered::default();
     let mut subjects = Vec::new();
     walk(
         client,
         image,
         root,
+        root_digest,
         Role::Root,
         0,
-        &mut closure.manifests,
+        &mut gathered,
         &mut subjects,
     )?;
+    let mut examined = 0usize;
     for subject in &subjects {
         for kind in AttachmentKind::ALL {
             if !only.includes(Some(kind)) {
                 continue;
             }
-            if let Some(m) = client.get_manifest(image, &attachment_tag(subject, kind.suffix()))? {
-                push_item(
-                    &mut closure.manifests,
-                    Item {
+            let tag = attachment_tag(subject, kind.suffix());
+            if let Some(m) = client.get_manifest(image, &tag)? {
+                attachment_manifest(&m.media_type, &m.bytes).map_err(|reason| TransferError::Malformed {
+                    what: format!("{}:{tag} ({})", image.name(), m.digest),
+                    reason,
+                })?;
+                gathered
+                    .add(Item {
                         digest: m.digest,
                         media_type: m.media_type,
                         bytes: m.bytes,
@@ -223,130 +291,187 @@ pub fn collect(client: &Client, image: &ImageRef, only: &Selection) -> Result<Cl
                             subject: subject.clone(),
                             kind,
                         },
-                    },
-                )?;
+                    })
+                    .map_err(too_many)?;
             }
         }
         let (referrers, source) = list_referrers(client, image, subject)?;
+        let mut listed = HashSet::new();
+        let mut per_subject = 0usize;
         for desc in referrers {
-            if !is_digest(&desc.digest) {
+            let digest = desc.digest.to_ascii_lowercase();
+            if !listed.insert(digest.clone()) {
+                // Listed twice (a fallback index written by two tools, say): carried once.
+                continue;
+            }
+            per_subject += 1;
+            examined += 1;
+            if per_subject > MAX_REFERRERS_PER_SUBJECT {
+                return Err(too_many(format!(
+                    "{subject} has more than {MAX_REFERRERS_PER_SUBJECT} referrers ({source}); hsign examines at most {MAX_REFERRERS_PER_SUBJECT} per manifest"
+                )));
+            }
+            if examined > MAX_REFERRERS {
+                return Err(too_many(format!(
+                    "the image and its children have more than {MAX_REFERRERS} referrers; hsign examines at most {MAX_REFERRERS}"
+                )));
+            }
+            if !is_digest(&digest) {
                 closure.warnings.push(format!(
                     "referrer '{}' of {subject} ({source}) is not a digest",
                     desc.digest
                 ));
                 continue;
             }
-            let Some(m) = client.get_manifest(image, &desc.digest)? else {
+            if gathered.contains(&digest) {
+                continue;
+            }
+            let Some(m) = client.get_manifest(image, &digest)? else {
                 closure.warnings.push(format!(
-                    "referrer {} of {subject} is listed ({source}) but does not exist",
-                    desc.digest
+                    "referrer {digest} of {subject} is listed ({source}) but does not exist"
                 ));
                 continue;
             };
-            let kind = classify(client, image, &m.bytes);
+            let manifest = match attachment_manifest(&m.media_type, &m.bytes) {
+                Ok(manifest) => manifest,
+                Err(reason) => {
+                    closure
+                        .warnings
+                        .push(format!("referrer {digest} of {subject} ({source}) {reason}"));
+                    continue;
+                }
+            };
+            match manifest.subject.as_ref().map(|s| s.digest.to_ascii_lowercase()) {
+                Some(s) if s == *subject => {}
+                Some(other) => {
+                    closure.warnings.push(format!(
+                        "referrer {digest} is listed for {subject} ({source}) but its manifest refers to {other}"
+                    ));
+                    continue;
+                }
+                None => {
+                    closure.warnings.push(format!(
+                        "referrer {digest} is listed for {subject} ({source}) but its manifest has no subject"
+                    ));
+                    continue;
+                }
+            }
+            let kind = classify(client, image, &m.bytes)?;
             if !only.includes(kind) {
                 continue;
             }
-            push_item(
-                &mut closure.manifests,
-                Item {
-                    digest: m.digest,
+            gathered
+                .add(Item {
+                    digest,
                     media_type: m.media_type,
                     bytes: m.bytes,
                     role: Role::Referrer {
                         subject: subject.clone(),
                         kind,
                     },
-                },
-            )?;
+                })
+                .map_err(too_many)?;
         }
     }
+    closure.manifests = gathered.items;
     closure.gather_blobs()?;
     Ok(closure)
 }
 
-/// Adds `manifest` and, for an index, its children first. Records image manifests as subjects.
+/// Adds `manifest` (named `digest`, the digest it was asked for) and, for an index, its children first.
+/// Records image manifests as subjects.
+#[allow(clippy::too_many_arguments)]
 fn walk(
     client: &Client,
     image: &ImageRef,
     manifest: crate::oci::client::FetchedManifest,
+    digest: String,
     role: Role,
     depth: usize,
-    out: &mut Vec<Item>,
+    out: &mut Gathered,
     subjects: &mut Vec<String>,
 ) -> Result<(), TransferError> {
     if is_index(&manifest.media_type) {
         if depth >= MAX_INDEX_DEPTH {
             return Err(TransferError::Malformed {
-                what: format!("index {}", manifest.digest),
+                what: format!("index {digest}"),
                 reason: format!("indexes nest deeper than {MAX_INDEX_DEPTH} levels"),
             });
         }
         let index = Index::from_json(&manifest.bytes).map_err(|e| TransferError::Malformed {
-            what: format!("index {}", manifest.digest),
+            what: format!("index {digest}"),
             reason: e.to_string(),
         })?;
         for d in &index.manifests {
             if !is_digest(&d.digest) {
                 return Err(TransferError::Malformed {
-                    what: format!("index {}", manifest.digest),
+                    what: format!("index {digest}"),
                     reason: format!("entry digest '{}' is not a digest", d.digest),
                 });
             }
-            if out.iter().any(|i| i.digest == d.digest) {
+            let child_digest = d.digest.to_ascii_lowercase();
+            if out.contains(&child_digest) {
                 continue;
             }
-            let child = client.get_manifest(image, &d.digest)?.ok_or_else(|| {
-                TransferError::NotFound(format!("{}@{} (listed by {})", image.name(), d.digest, manifest.digest))
+            // Fetched by digest, so the client checked the bytes against it (whatever its algorithm).
+            let child = client.get_manifest(image, &child_digest)?.ok_or_else(|| {
+                TransferError::NotFound(format!("{}@{} (listed by {digest})", image.name(), d.digest))
             })?;
-            walk(client, image, child, Role::Child, depth + 1, out, subjects)?;
+            walk(
+                client,
+                image,
+                child,
+                child_digest,
+                Role::Child,
+                depth + 1,
+                out,
+                subjects,
+            )?;
         }
     }
-    subjects.push(manifest.digest.clone());
-    push_item(
-        out,
-        Item {
-            digest: manifest.digest,
-            media_type: manifest.media_type,
-            bytes: manifest.bytes,
-            role,
-        },
-    )
-}
-
-fn push_item(out: &mut Vec<Item>, item: Item) -> Result<(), TransferError> {
-    if out.len() >= MAX_MANIFESTS {
-        return Err(TransferError::Malformed {
-            what: format!("manifest {}", item.digest),
-            reason: format!("the image brings more than {MAX_MANIFESTS} manifests along"),
-        });
-    }
-    out.push(item);
-    Ok(())
+    subjects.push(digest.clone());
+    out.add(Item {
+        digest,
+        media_type: manifest.media_type,
+        bytes: manifest.bytes,
+        role,
+    })
+    .map_err(|reason| TransferError::Malformed {
+        what: image.to_string(),
+        reason,
+    })
 }
 
 /// The kind of a referrer manifest: cosign's artifact types, else, for a Sigstore bundle, the predicate type
 /// of its DSSE statement (a message signature is a signature), read through `fetch`. This only picks what to
 /// carry; nothing here is trusted for verification.
-pub(crate) fn classify_with(bytes: &[u8], fetch: &dyn Fn(&Descriptor) -> Option<Vec<u8>>) -> Option<AttachmentKind> {
-    let m = Manifest::from_json(bytes).ok()?;
+/// A bundle that cannot be read is an error (the copy would fail on that blob anyway), never "unknown".
+pub(crate) fn classify_with(
+    bytes: &[u8],
+    fetch: &dyn Fn(&Descriptor) -> Result<Vec<u8>, TransferError>,
+) -> Result<Option<AttachmentKind>, TransferError> {
+    let Ok(m) = Manifest::from_json(bytes) else {
+        return Ok(None);
+    };
     let artifact = m.artifact_type.clone().unwrap_or_else(|| m.config.media_type.clone());
     match artifact.as_str() {
-        COSIGN_SIG_ARTIFACT => return Some(AttachmentKind::Signature),
-        COSIGN_SBOM_ARTIFACT => return Some(AttachmentKind::Sbom),
-        INTOTO_ARTIFACT => return Some(AttachmentKind::Attestation),
+        COSIGN_SIG_ARTIFACT => return Ok(Some(AttachmentKind::Signature)),
+        COSIGN_SBOM_ARTIFACT => return Ok(Some(AttachmentKind::Sbom)),
+        INTOTO_ARTIFACT => return Ok(Some(AttachmentKind::Attestation)),
         _ => {}
     }
-    let layer = m.layers.iter().find(|l| is_bundle_media_type(&l.media_type))?;
-    if layer.size < 0 || layer.size as u64 > MAX_CLASSIFY_BYTES {
-        return None;
+    let Some(layer) = m.layers.iter().find(|l| is_bundle_media_type(&l.media_type)) else {
+        return Ok(None);
+    };
+    if !is_digest(&layer.digest) || layer.size < 0 || layer.size as u64 > MAX_CLASSIFY_BYTES {
+        return Ok(None);
     }
-    Some(bundle_kind(&fetch(layer)?))
+    Ok(Some(bundle_kind(&fetch(layer)?)))
 }
 
-fn classify(client: &Client, image: &ImageRef, bytes: &[u8]) -> Option<AttachmentKind> {
+fn classify(client: &Client, image: &ImageRef, bytes: &[u8]) -> Result<Option<AttachmentKind>, TransferError> {
     classify_with(bytes, &|layer: &Descriptor| {
-        client.get_blob(image, &layer.digest, MAX_CLASSIFY_BYTES).ok()
+        Ok(client.get_blob(image, &layer.digest, MAX_CLASSIFY_BYTES)?)
     })
 }
 
@@ -401,5 +526,55 @@ mod tests {
         let mut d = Descriptor::of("x", b"abc");
         d.size = -1;
         assert!(blob_ref(&d, "m").is_err());
+    }
+
+    fn item(digest: &str, bytes: usize) -> Item {
+        Item {
+            digest: digest.into(),
+            media_type: "m".into(),
+            bytes: vec![b' '; bytes],
+            role: Role::Child,
+        }
+    }
+
+    #[test]
+    fn holds_manifests_within_a_count_and_a_byte_budget() {
+        let mut g = Gathered::default();
+        g.add(item("sha256:A", 10)).unwrap();
+        assert!(g.contains("sha256:a"));
+        g.bytes = MAX_MANIFEST_TOTAL_BYTES - 10;
+        assert!(g.add(item("sha256:b", 10)).is_ok());
+        let e = g.add(item("sha256:c", 1)).unwrap_err();
+        assert!(e.contains("256 MiB of manifests") && e.contains("sha256:c"), "{e}");
+        let mut g = Gathered::default();
+        for i in 0..MAX_MANIFESTS {
+            g.add(item(&format!("sha256:{i}"), 0)).unwrap();
+        }
+        assert!(g.add(item("sha256:x", 0)).unwrap_err().contains("4096 manifests"));
+    }
+
+    #[test]
+    fn a_referrer_bundle_that_cannot_be_read_is_an_error_not_unknown() {
+        let m = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{}","size":2}},"layers":[{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"{}","size":5}}]}}"#,
+            crate::oci::manifest::sha256_digest(b"{}"),
+            crate::oci::manifest::sha256_digest(b"hello")
+        );
+        let failing =
+            |_: &Descriptor| -> Result<Vec<u8>, TransferError> { Err(TransferError::NotFound("blob".into())) };
+        assert!(matches!(
+            classify_with(m.as_bytes(), &failing),
+            Err(TransferError::NotFound(_))
+        ));
+        let sig = |_: &Descriptor| -> Result<Vec<u8>, TransferError> { Ok(br#"{"messageSignature":{}}"#.to_vec()) };
+        assert_eq!(
+            classify_with(m.as_bytes(), &sig).unwrap(),
+            Some(AttachmentKind::Signature)
+        );
+        assert!(
+            attachment_manifest(crate::oci::manifest::OCI_INDEX, b"{}")
+                .unwrap_err()
+                .contains("is an index")
+        );
     }
 }

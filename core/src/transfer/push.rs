@@ -3,13 +3,18 @@
 //! then manifests by digest (children before indexes), then attachments merged with what the destination
 //! already holds, and the tag last, so a failure never leaves a tag pointing at an incomplete image.
 
+use std::collections::HashSet;
 use std::io::Read;
+use std::time::Duration;
 
 use super::TransferError;
 use super::closure::{BlobRef, Closure, Item, Role};
-use crate::image::store::{Keep, LegacyLayer, WritePolicy, add_to_fallback_index, append_legacy_layer};
-use crate::limits::MAX_DOCUMENT_BYTES;
-use crate::oci::manifest::Manifest;
+use crate::gojson;
+use crate::image::SIGNATURE_ANNOTATION;
+use crate::image::store::{StoreError, WritePolicy, add_to_fallback_index};
+use crate::oci::backoff::jittered;
+use crate::oci::client::Mount;
+use crate::oci::manifest::{Descriptor, Manifest, OCI_CONFIG, OCI_MANIFEST, is_index};
 use crate::oci::{Client, ImageRef};
 
 /// Where the content being pushed comes from: a registry or a layout on disk.
@@ -120,21 +125,57 @@ pub fn push(
         tag: tag.clone(),
         ..PushReport::default()
     };
+    // A legacy attachment whose tag already holds another manifest at the destination is merged into it
+    // with a config of its own: the source's config blob is not needed then (pushed later if the tag goes
+    // away in between).
+    let mut unneeded = HashSet::new();
+    let mut needed = HashSet::new();
+    for item in &closure.manifests {
+        let Some(m) = parsed(item)? else { continue };
+        let merged = match &item.role {
+            Role::Legacy { .. } => client
+                .head_manifest(&repo, &item.legacy_tag().unwrap_or_default())?
+                .is_some_and(|existing| existing.digest != item.digest),
+            _ => false,
+        };
+        if merged {
+            unneeded.insert(m.config.digest.to_ascii_lowercase());
+        } else {
+            needed.insert(m.config.digest.to_ascii_lowercase());
+        }
+        needed.extend(m.layers.iter().map(|l| l.digest.to_ascii_lowercase()));
+    }
     for blob in &closure.blobs {
+        if unneeded.contains(&blob.digest) && !needed.contains(&blob.digest) {
+            continue;
+        }
         push_blob(client, source, &repo, blob, &mut report)?;
     }
+    // Whether the destination has the referrers API: the answer holds for the whole registry, so it is
+    // asked once.
+    let mut referrers_api = None;
     for item in &closure.manifests {
         match &item.role {
             Role::Root | Role::Child => put_by_digest(client, &repo, item, &mut report)?,
-            Role::Legacy { subject, kind } => {
-                push_legacy(client, source, &repo, item, subject, kind.suffix(), opts, &mut report)?
-            }
+            Role::Legacy { subject, kind } => push_legacy(
+                client,
+                source,
+                closure,
+                &repo,
+                item,
+                subject,
+                kind.suffix(),
+                opts,
+                &mut report,
+            )?,
             Role::Referrer { subject, .. } => {
                 put_by_digest(client, &repo, item, &mut report)?;
-                if client.referrers(&repo, subject)?.is_none() {
-                    let mut entry = item.descriptor();
-                    entry.artifact_type = item.artifact_type();
-                    add_to_fallback_index(client, &repo, subject, entry, opts.policy)?;
+                let api = match referrers_api {
+                    Some(api) => api,
+                    None => *referrers_api.insert(client.referrers(&repo, subject)?.is_some()),
+                };
+                if !api {
+                    add_to_fallback_index(client, &repo, subject, referrer_entry(item), opts.policy)?;
                     report.fallback_entries += 1;
                 }
             }
@@ -144,6 +185,30 @@ pub fn push(
         client.put_manifest(&repo, tag, &root.media_type, &root.bytes)?;
     }
     Ok(report)
+}
+
+/// The manifest of a non-index item.
+fn parsed(item: &Item) -> Result<Option<Manifest>, TransferError> {
+    if is_index(&item.media_type) {
+        return Ok(None);
+    }
+    Manifest::from_json(&item.bytes)
+        .map(Some)
+        .map_err(|e| TransferError::Malformed {
+            what: format!("manifest {}", item.digest),
+            reason: e.to_string(),
+        })
+}
+
+/// The entry of a referrer in a referrers (fallback) index: its descriptor, with the manifest's artifact
+/// type and annotations, as the OCI distribution spec has the referrers API list them.
+pub(crate) fn referrer_entry(item: &Item) -> Descriptor {
+    let mut entry = item.descriptor();
+    entry.artifact_type = item.artifact_type();
+    if let Ok(m) = Manifest::from_json(&item.bytes) {
+        entry.annotations = m.annotations;
+    }
+    entry
 }
 
 fn push_blob(
@@ -157,19 +222,54 @@ fn push_blob(
         report.blobs_present += 1;
         return Ok(());
     }
+    let mut session = None;
     if let Some(from) = source.repository()
         && from.registry == repo.registry
         && from.repository != repo.repository
-        && client.mount_blob(repo, &blob.digest, &from.repository)?
     {
-        report.blobs_mounted += 1;
-        return Ok(());
+        match client.mount_blob(repo, &blob.digest, &from.repository)? {
+            Mount::Mounted => {
+                report.blobs_mounted += 1;
+                return Ok(());
+            }
+            // The upload session the declined mount opened is used, not abandoned.
+            Mount::Declined(location) => session = location,
+        }
     }
-    let mut reader = source.open(blob)?;
-    client.upload_blob(repo, &blob.digest, blob.size, &mut reader)?;
+    let mut reader = Captured {
+        inner: source.open(blob)?,
+        error: None,
+    };
+    if let Err(e) = client.upload_blob(repo, &blob.digest, blob.size, &mut reader, session) {
+        // A failure of the source (a layout file that changed, a source registry that sent other bytes) is
+        // reported as such, not as a failure of the destination.
+        return Err(match reader.error.take() {
+            Some(source_error) => read_failure(blob, source_error),
+            None => e.into(),
+        });
+    }
     report.blobs_uploaded += 1;
     report.bytes_uploaded += blob.size;
     Ok(())
+}
+
+/// A reader that keeps the first error of the reader it wraps, so the caller can report it whole.
+struct Captured<'a> {
+    inner: Box<dyn Read + 'a>,
+    error: Option<std::io::Error>,
+}
+
+impl Read for Captured<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            let copy = std::io::Error::new(e.kind(), e.to_string());
+            self.error.get_or_insert(e);
+            copy
+        })
+    }
 }
 
 fn put_by_digest(client: &Client, repo: &ImageRef, item: &Item, report: &mut PushReport) -> Result<(), TransferError> {
@@ -181,12 +281,16 @@ fn put_by_digest(client: &Client, repo: &ImageRef, item: &Item, report: &mut Pus
     Ok(())
 }
 
-/// A legacy attachment: written as is where the destination has none; otherwise each of its layers is
-/// appended to the destination's manifest, which keeps every layer already there.
+/// A legacy attachment: written as is where the destination has none; otherwise its layers are added to
+/// the destination's manifest, which keeps every layer already there. The merge works on descriptors only:
+/// the layers' blobs were pushed with the others, so no layer is held in memory or read twice. The tag is
+/// read again after writing and after a settle delay, and merged again when a concurrent writer dropped
+/// the layers (as for signing).
 #[allow(clippy::too_many_arguments)]
 fn push_legacy(
     client: &Client,
     source: &dyn BlobSource,
+    closure: &Closure,
     repo: &ImageRef,
     item: &Item,
     subject: &str,
@@ -195,50 +299,114 @@ fn push_legacy(
     report: &mut PushReport,
 ) -> Result<(), TransferError> {
     let tag = crate::image::attachment_tag(subject, suffix);
-    match client.get_manifest(repo, &tag)? {
-        None => {
-            client.put_manifest(repo, &tag, &item.media_type, &item.bytes)?;
-            report.manifests += 1;
-            Ok(())
-        }
-        Some(existing) if existing.digest == item.digest => Ok(()),
-        Some(_) => {
-            let m = Manifest::from_json(&item.bytes).map_err(|e| TransferError::Malformed {
-                what: format!("manifest {tag} ({})", item.digest),
-                reason: e.to_string(),
-            })?;
-            for layer in &m.layers {
-                let blob = super::closure::blob_ref(layer, &item.digest)?;
-                if blob.size > MAX_DOCUMENT_BYTES {
-                    return Err(TransferError::Malformed {
-                        what: format!("manifest {tag} ({})", item.digest),
-                        reason: format!(
-                            "layer {} has {} bytes, more than the {MAX_DOCUMENT_BYTES} an attachment may have",
-                            blob.digest, blob.size
-                        ),
-                    });
+    let malformed = |reason: String| TransferError::Malformed {
+        what: format!("manifest {tag} ({})", item.digest),
+        reason,
+    };
+    let m = Manifest::from_json(&item.bytes).map_err(|e| malformed(e.to_string()))?;
+    let same = |a: &Descriptor, b: &Descriptor| {
+        a.digest.eq_ignore_ascii_case(&b.digest)
+            && a.annotations.get(SIGNATURE_ANNOTATION) == b.annotations.get(SIGNATURE_ANNOTATION)
+    };
+    let present = |bytes: &[u8]| {
+        Manifest::from_json(bytes).is_ok_and(|x| m.layers.iter().all(|l| x.layers.iter().any(|y| same(l, y))))
+    };
+    let mut merged = false;
+    for attempt in 1..=opts.policy.max_attempts.max(1) {
+        merged |= match client.get_manifest(repo, &tag)? {
+            Some(existing) if existing.digest == item.digest => return Ok(()),
+            None => {
+                // Its config may have been left out as unneeded: make sure it is there.
+                if let Some(config) = closure
+                    .blobs
+                    .iter()
+                    .find(|b| b.digest.eq_ignore_ascii_case(&m.config.digest))
+                {
+                    push_blob(client, source, repo, config, report)?;
                 }
-                let mut bytes = Vec::with_capacity(blob.size as usize);
-                let mut reader = source.open(&blob)?;
-                reader.read_to_end(&mut bytes).map_err(|e| read_failure(&blob, e))?;
-                append_legacy_layer(
-                    client,
-                    repo,
-                    subject,
-                    suffix,
-                    LegacyLayer {
-                        media_type: &layer.media_type,
-                        bytes: &bytes,
-                        annotations: layer.annotations.clone(),
-                        keep: Keep::All,
-                    },
-                    opts.policy,
-                )?;
+                client.put_manifest(repo, &tag, &item.media_type, &item.bytes)?;
+                report.manifests += 1;
+                false
             }
-            report.merged_tags.push(tag);
-            Ok(())
+            Some(existing) => {
+                let current = Manifest::from_json(&existing.bytes).map_err(|e| {
+                    TransferError::Store(StoreError::Existing {
+                        what: "the signature manifest",
+                        tag: tag.clone(),
+                        reason: e.to_string(),
+                    })
+                })?;
+                let mut layers = current.layers.clone();
+                for l in &m.layers {
+                    if !layers.iter().any(|x| same(l, x)) {
+                        layers.push(l.clone());
+                    }
+                }
+                let added = layers.len() != current.layers.len();
+                if added {
+                    let config_bytes = legacy_config(&layers);
+                    let config_digest = client.put_blob(repo, &config_bytes)?;
+                    let mut config = Descriptor::of(OCI_CONFIG, &config_bytes);
+                    config.digest = config_digest;
+                    let new = Manifest {
+                        schema_version: 2,
+                        media_type: Some(OCI_MANIFEST.into()),
+                        artifact_type: None,
+                        config,
+                        layers,
+                        subject: None,
+                        annotations: current.annotations.clone(),
+                    };
+                    client.put_manifest(repo, &tag, OCI_MANIFEST, new.to_go_json().as_bytes())?;
+                }
+                added
+            }
+        };
+        let confirmed = |client: &Client| -> Result<bool, TransferError> {
+            Ok(client.get_manifest(repo, &tag)?.is_some_and(|x| present(&x.bytes)))
+        };
+        if confirmed(client)? {
+            // A writer that read before this write may still overwrite it: confirm after a settle delay.
+            std::thread::sleep(jittered(opts.policy.settle, opts.policy.settle));
+            if confirmed(client)? {
+                if merged && !report.merged_tags.contains(&tag) {
+                    report.merged_tags.push(tag);
+                }
+                return Ok(());
+            }
         }
+        std::thread::sleep(jittered(Duration::from_millis(20), Duration::from_millis(20) * attempt));
     }
+    Err(TransferError::Store(StoreError::Conflict {
+        tag,
+        attempts: opts.policy.max_attempts,
+    }))
+}
+
+/// The config blob go-containerregistry writes for cosign's signature image: an empty image config with one
+/// history entry and one diff id per layer (as `image::store` writes it when signing).
+fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
+    const ZERO: &str = "0001-01-01T00:00:00Z";
+    let history: Vec<String> = layers
+        .iter()
+        .map(|_| gojson::object(&[("created", gojson::string(ZERO))]))
+        .collect();
+    let diff_ids: Vec<String> = layers.iter().map(|l| gojson::string(&l.digest)).collect();
+    gojson::object(&[
+        ("architecture", gojson::string("")),
+        ("created", gojson::string(ZERO)),
+        ("history", gojson::array(&history)),
+        ("os", gojson::string("")),
+        (
+            "rootfs",
+            gojson::object(&[
+                ("type", gojson::string("layers")),
+                ("diff_ids", gojson::array(&diff_ids)),
+            ]),
+        ),
+        ("config", "{}".to_string()),
+    ])
+    .into_bytes()
 }
 
 /// The error of a failed read of a source blob: the registry or layout error it wraps, else a description.
