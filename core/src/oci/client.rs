@@ -400,55 +400,13 @@ impl Client {
     /// Uploads a blob (monolithic), unless the registry already has it; returns its digest.
     pub fn put_blob(&self, image: &ImageRef, bytes: &[u8]) -> Result<String, RegistryError> {
         let digest = sha256_digest(bytes);
-        let what = format!("blob {}@{digest}", image.repository);
-        let head = self.send(
-            Request::new(
-                Method::Head,
-                image,
-                format!("/v2/{}/blobs/{digest}", image.repository),
-                what.clone(),
-            )
-            .push(),
-        )?;
-        if head.status == 200 {
+        // A HEAD that does not answer 200 (absent, or a registry that refuses HEAD) means "upload it"; a
+        // failing registry fails the upload itself.
+        if self.blob_exists(image, &digest).unwrap_or(false) {
             return Ok(digest);
         }
-        let start = self.send(
-            Request::new(
-                Method::Post,
-                image,
-                format!("/v2/{}/blobs/uploads/", image.repository),
-                format!("upload of {what}"),
-            )
-            .body(&[])
-            .push()
-            .limit(64 * 1024),
-        )?;
-        if start.status != 202 {
-            return Err(self.status_error(&image.registry, Method::Post, &what, start.status, &start.body));
-        }
-        let location = start.location().ok_or_else(|| RegistryError::Malformed {
-            registry: image.registry.clone(),
-            what: what.clone(),
-            reason: "upload started without a Location header".into(),
-        })?;
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let put = self.send(
-            Request::new(
-                Method::Put,
-                image,
-                format!("{location}{sep}digest={digest}"),
-                what.clone(),
-            )
-            .content_type("application/octet-stream")
-            .body(bytes)
-            .push()
-            .limit(64 * 1024),
-        )?;
-        match put.status {
-            201 | 204 => Ok(digest),
-            s => Err(self.status_error(&image.registry, Method::Put, &what, s, &put.body)),
-        }
+        self.upload_blob(image, &digest, bytes.len() as u64, &mut &bytes[..], None)?;
+        Ok(digest)
     }
 
     /// The OCI 1.1 referrers of `digest`. `Ok(None)` means the registry has no referrers API (the caller
