@@ -226,21 +226,33 @@ pub fn append_legacy_layer(
         if !layers.iter().any(same) {
             layers.push(desc.clone());
         }
-        let config_bytes = legacy_config(&layers);
-        let config_digest = client.put_blob(repo, &config_bytes)?;
-        let mut config = Descriptor::of(OCI_CONFIG, &config_bytes);
-        config.digest = config_digest;
-        let m = Manifest {
-            schema_version: 2,
-            media_type: Some(OCI_MANIFEST.into()),
-            artifact_type: None,
-            config,
-            layers,
-            subject: None,
-            annotations: BTreeMap::new(),
-        };
-        Ok(Some((OCI_MANIFEST.to_string(), m.to_go_json().into_bytes())))
+        let bytes = legacy_manifest(client, repo, layers, BTreeMap::new())?;
+        Ok(Some((OCI_MANIFEST.to_string(), bytes)))
     })
+}
+
+/// A legacy attachment manifest (`.sig`/`.att`) holding `layers`, with the config blob go-containerregistry
+/// writes for it, which is uploaded here; returns the manifest bytes.
+pub(crate) fn legacy_manifest(
+    client: &Client,
+    repo: &ImageRef,
+    layers: Vec<Descriptor>,
+    annotations: BTreeMap<String, String>,
+) -> Result<Vec<u8>, RegistryError> {
+    let config_bytes = legacy_config(&layers);
+    let config_digest = client.put_blob(repo, &config_bytes)?;
+    let mut config = Descriptor::of(OCI_CONFIG, &config_bytes);
+    config.digest = config_digest;
+    let m = Manifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.into()),
+        artifact_type: None,
+        config,
+        layers,
+        subject: None,
+        annotations,
+    };
+    Ok(m.to_go_json().into_bytes())
 }
 
 /// The config blob go-containerregistry writes for cosign's signature image: an empty image config with one
@@ -270,15 +282,17 @@ fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
 }
 
 /// Read-modify-write of one tag with verification after the write. `modify` returns the new document, or
-/// `None` when the entry is already there; `present` tells whether the entry is in a document.
-fn update_tag(
+/// `None` when the entry is already there; `present` tells whether the entry is in a document. The tag is
+/// read again after the write and after a settle delay, and modified again when a concurrent writer dropped
+/// the entry.
+pub(crate) fn update_tag<E: From<StoreError> + From<RegistryError>>(
     client: &Client,
     repo: &ImageRef,
     tag: &str,
     policy: WritePolicy,
     present: &dyn Fn(&FetchedManifest) -> bool,
-    mut modify: impl FnMut(Option<&FetchedManifest>) -> Result<Option<(String, Vec<u8>)>, StoreError>,
-) -> Result<(), StoreError> {
+    mut modify: impl FnMut(Option<&FetchedManifest>) -> Result<Option<(String, Vec<u8>)>, E>,
+) -> Result<(), E> {
     for attempt in 1..=policy.max_attempts {
         let current = client.get_manifest(repo, tag)?;
         if let Some((media_type, bytes)) = modify(current.as_ref())? {
@@ -296,7 +310,8 @@ fn update_tag(
     Err(StoreError::Conflict {
         tag: tag.to_string(),
         attempts: policy.max_attempts,
-    })
+    }
+    .into())
 }
 
 #[cfg(test)]

@@ -5,16 +5,13 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::time::Duration;
 
 use super::TransferError;
 use super::closure::{BlobRef, Closure, Item, Role};
-use crate::gojson;
 use crate::image::SIGNATURE_ANNOTATION;
-use crate::image::store::{StoreError, WritePolicy, add_to_fallback_index};
-use crate::oci::backoff::jittered;
-use crate::oci::client::Mount;
-use crate::oci::manifest::{Descriptor, Manifest, OCI_CONFIG, OCI_MANIFEST, is_index};
+use crate::image::store::{StoreError, WritePolicy, add_to_fallback_index, legacy_manifest, update_tag};
+use crate::oci::client::{FetchedManifest, Mount};
+use crate::oci::manifest::{Descriptor, Manifest, OCI_MANIFEST, is_index};
 use crate::oci::{Client, ImageRef};
 
 /// Where the content being pushed comes from: a registry or a layout on disk.
@@ -311,102 +308,64 @@ fn push_legacy(
     let present = |bytes: &[u8]| {
         Manifest::from_json(bytes).is_ok_and(|x| m.layers.iter().all(|l| x.layers.iter().any(|y| same(l, y))))
     };
-    let mut merged = false;
-    for attempt in 1..=opts.policy.max_attempts.max(1) {
-        merged |= match client.get_manifest(repo, &tag)? {
-            Some(existing) if existing.digest == item.digest => return Ok(()),
-            None => {
-                // Its config may have been left out as unneeded: make sure it is there.
-                if let Some(config) = closure
-                    .blobs
-                    .iter()
-                    .find(|b| b.digest.eq_ignore_ascii_case(&m.config.digest))
-                {
-                    push_blob(client, source, repo, config, report)?;
+    if client
+        .get_manifest(repo, &tag)?
+        .is_some_and(|existing| existing.digest == item.digest)
+    {
+        return Ok(());
+    }
+    let present = |x: &FetchedManifest| present(&x.bytes);
+    let (mut merged, mut written) = (false, false);
+    update_tag(
+        client,
+        repo,
+        &tag,
+        opts.policy,
+        &present,
+        |current| -> Result<_, TransferError> {
+            match current {
+                Some(existing) if existing.digest == item.digest => Ok(None),
+                None => {
+                    // Its config may have been left out as unneeded: make sure it is there.
+                    if let Some(config) = closure
+                        .blobs
+                        .iter()
+                        .find(|b| b.digest.eq_ignore_ascii_case(&m.config.digest))
+                    {
+                        push_blob(client, source, repo, config, report)?;
+                    }
+                    written = true;
+                    Ok(Some((item.media_type.clone(), item.bytes.clone())))
                 }
-                client.put_manifest(repo, &tag, &item.media_type, &item.bytes)?;
-                report.manifests += 1;
-                false
-            }
-            Some(existing) => {
-                let current = Manifest::from_json(&existing.bytes).map_err(|e| {
-                    TransferError::Store(StoreError::Existing {
+                Some(existing) => {
+                    let current = Manifest::from_json(&existing.bytes).map_err(|e| StoreError::Existing {
                         what: "the signature manifest",
                         tag: tag.clone(),
                         reason: e.to_string(),
-                    })
-                })?;
-                let mut layers = current.layers.clone();
-                for l in &m.layers {
-                    if !layers.iter().any(|x| same(l, x)) {
-                        layers.push(l.clone());
+                    })?;
+                    let mut layers = current.layers.clone();
+                    for l in &m.layers {
+                        if !layers.iter().any(|x| same(l, x)) {
+                            layers.push(l.clone());
+                        }
                     }
+                    if layers.len() == current.layers.len() {
+                        return Ok(None);
+                    }
+                    merged = true;
+                    let bytes = legacy_manifest(client, repo, layers, current.annotations.clone())?;
+                    Ok(Some((OCI_MANIFEST.to_string(), bytes)))
                 }
-                let added = layers.len() != current.layers.len();
-                if added {
-                    let config_bytes = legacy_config(&layers);
-                    let config_digest = client.put_blob(repo, &config_bytes)?;
-                    let mut config = Descriptor::of(OCI_CONFIG, &config_bytes);
-                    config.digest = config_digest;
-                    let new = Manifest {
-                        schema_version: 2,
-                        media_type: Some(OCI_MANIFEST.into()),
-                        artifact_type: None,
-                        config,
-                        layers,
-                        subject: None,
-                        annotations: current.annotations.clone(),
-                    };
-                    client.put_manifest(repo, &tag, OCI_MANIFEST, new.to_go_json().as_bytes())?;
-                }
-                added
             }
-        };
-        let confirmed = |client: &Client| -> Result<bool, TransferError> {
-            Ok(client.get_manifest(repo, &tag)?.is_some_and(|x| present(&x.bytes)))
-        };
-        if confirmed(client)? {
-            // A writer that read before this write may still overwrite it: confirm after a settle delay.
-            std::thread::sleep(jittered(opts.policy.settle, opts.policy.settle));
-            if confirmed(client)? {
-                if merged && !report.merged_tags.contains(&tag) {
-                    report.merged_tags.push(tag);
-                }
-                return Ok(());
-            }
-        }
-        std::thread::sleep(jittered(Duration::from_millis(20), Duration::from_millis(20) * attempt));
+        },
+    )?;
+    if written {
+        report.manifests += 1;
     }
-    Err(TransferError::Store(StoreError::Conflict {
-        tag,
-        attempts: opts.policy.max_attempts,
-    }))
-}
-
-/// The config blob go-containerregistry writes for cosign's signature image: an empty image config with one
-/// history entry and one diff id per layer (as `image::store` writes it when signing).
-fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
-    const ZERO: &str = "0001-01-01T00:00:00Z";
-    let history: Vec<String> = layers
-        .iter()
-        .map(|_| gojson::object(&[("created", gojson::string(ZERO))]))
-        .collect();
-    let diff_ids: Vec<String> = layers.iter().map(|l| gojson::string(&l.digest)).collect();
-    gojson::object(&[
-        ("architecture", gojson::string("")),
-        ("created", gojson::string(ZERO)),
-        ("history", gojson::array(&history)),
-        ("os", gojson::string("")),
-        (
-            "rootfs",
-            gojson::object(&[
-                ("type", gojson::string("layers")),
-                ("diff_ids", gojson::array(&diff_ids)),
-            ]),
-        ),
-        ("config", "{}".to_string()),
-    ])
-    .into_bytes()
+    if merged && !report.merged_tags.contains(&tag) {
+        report.merged_tags.push(tag);
+    }
+    Ok(())
 }
 
 /// The error of a failed read of a source blob: the registry or layout error it wraps, else a description.
