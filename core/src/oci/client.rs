@@ -788,21 +788,23 @@ impl Client {
         let link = header("link");
         let challenge = header("www-authenticate");
         let content_length = header("content-length").and_then(|v| v.parse().ok());
+        let mut response = Response {
+            status,
+            content_type,
+            docker_digest,
+            location,
+            link,
+            challenge,
+            content_length,
+            body: Vec::new(),
+            reader: None,
+            url: url.to_string(),
+        };
         if req.stream && status == 200 {
-            return Ok(Response {
-                status,
-                content_type,
-                docker_digest,
-                location,
-                link,
-                challenge,
-                content_length,
-                body: Vec::new(),
-                reader: Some(resp.into_body().into_reader()),
-                url: url.to_string(),
-            });
+            response.reader = Some(resp.into_body().into_reader());
+            return Ok(response);
         }
-        let body = if req.method == Method::Head {
+        response.body = if req.method == Method::Head {
             Vec::new()
         } else {
             let limit = if status >= 400 { 64 * 1024 } else { req.limit.max(1) };
@@ -826,18 +828,7 @@ impl Client {
                 Err(e) => return Err(Failure::Transport(e.to_string())),
             }
         };
-        Ok(Response {
-            status,
-            content_type,
-            docker_digest,
-            location,
-            link,
-            challenge,
-            content_length,
-            body,
-            reader: None,
-            url: url.to_string(),
-        })
+        Ok(response)
     }
 }
 
