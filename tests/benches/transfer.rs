@@ -3,7 +3,7 @@
 //! each timed with its peak RSS (`/usr/bin/time`), against `skopeo copy` of the same image for scale. Memory
 //! must not grow with the layer. Run with `scripts/bench-transfer.sh`; figures go in BENCHMARKS.md.
 
-use hsign_e2e::image::{OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, digest, push_blob, put_manifest};
+use hsign_e2e::image::{noise, push_layer_image};
 use hsign_e2e::registry::Registry;
 use hsign_e2e::*;
 
@@ -18,26 +18,9 @@ fn main() {
     let dir = tempdir();
     let d = dir.path();
     hsign(&["generate-key-pair"]).cwd(d).password("bench").run().ok();
-    let mut layer = Vec::with_capacity(mib << 20);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while layer.len() < mib << 20 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        layer.extend_from_slice(&x.to_le_bytes());
-    }
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": config.len()},
-        "layers": [{"mediaType": OCI_LAYER_TAR, "digest": digest(&layer), "size": layer.len()}],
-    }))
-    .unwrap();
-    push_blob(&a, "bench/big", config);
-    push_blob(&a, "bench/big", &layer);
+    let layer = noise(mib << 20);
+    let image = push_layer_image(&a, "bench/big", "v1", &layer);
     drop(layer);
-    let image = put_manifest(&a, "bench/big", "v1", OCI_MANIFEST, &manifest);
     let src = format!("{}/bench/big@{image}", a.host());
     hsign(&["sign", "--tlog-upload=false", "--key", "cosign.key", H, &src])
         .cwd(d)

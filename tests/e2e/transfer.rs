@@ -558,25 +558,8 @@ fn a_layer_larger_than_one_upload_chunk_streams_through_copy_save_and_load() {
     let d = k.path();
     // 20 MiB of incompressible-looking bytes: more than the 16 MiB a transfer holds at once, so the upload
     // goes in chunks.
-    let mut layer = Vec::with_capacity(20 << 20);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while layer.len() < 20 << 20 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        layer.extend_from_slice(&x.to_le_bytes());
-    }
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": hsign_e2e::image::OCI_MANIFEST,
-        "config": {"mediaType": hsign_e2e::image::OCI_CONFIG, "digest": digest(config), "size": config.len()},
-        "layers": [{"mediaType": hsign_e2e::image::OCI_LAYER_TAR, "digest": digest(&layer), "size": layer.len()}],
-    }))
-    .unwrap();
-    hsign_e2e::image::push_blob(&a, "demo/big", config);
-    hsign_e2e::image::push_blob(&a, "demo/big", &layer);
-    let image_digest = hsign_e2e::image::put_manifest(&a, "demo/big", "v1", hsign_e2e::image::OCI_MANIFEST, &manifest);
+    let layer = hsign_e2e::image::noise(20 << 20);
+    let image_digest = hsign_e2e::image::push_layer_image(&a, "demo/big", "v1", &layer);
     sign_image(d, &[&format!("{}/demo/big@{image_digest}", a.host())]).ok();
 
     let out = run(

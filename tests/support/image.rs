@@ -341,3 +341,32 @@ pub fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.resize(out.len() + 1024, 0);
     out
 }
+
+/// `len` bytes that look random (xorshift64, fixed seed): a layer that does not compress, for transfer tests.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Pushes an image whose one layer is `layer` (with a minimal config) to `repo:tag`; returns its digest.
+pub fn push_layer_image(reg: &Registry, repo: &str, tag: &str, layer: &[u8]) -> String {
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": config.len()},
+        "layers": [{"mediaType": OCI_LAYER_TAR, "digest": digest(layer), "size": layer.len()}],
+    }))
+    .expect("manifest JSON");
+    push_blob(reg, repo, config);
+    push_blob(reg, repo, layer);
+    put_manifest(reg, repo, tag, OCI_MANIFEST, &manifest)
+}
