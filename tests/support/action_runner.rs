@@ -632,21 +632,25 @@ fn parse_v2(line: &str, known: &dyn Fn(&str) -> bool) -> Option<WorkflowCommand>
     if !known(name) {
         return None;
     }
-    let mut properties = Vec::new();
-    if let Some(props) = props {
-        for p in props.trim().split(',').filter(|p| !p.is_empty()) {
-            let pair: Vec<&str> = p.splitn(2, '=').filter(|x| !x.is_empty()).collect();
-            if let [k, v] = pair.as_slice() {
-                properties.push(((*k).to_owned(), unescape_property(v)));
-            }
-        }
-    }
     Some(WorkflowCommand {
         name: name.to_ascii_lowercase(),
-        properties,
+        properties: parse_properties(props.map(str::trim), ',', unescape_property),
         data: unescape_data(&body[end + 2..]),
         line: line.to_owned(),
     })
+}
+
+/// The `key=value` properties of a command, split on `separator`; a pair without both halves is dropped, as
+/// the runner drops it.
+fn parse_properties(props: Option<&str>, separator: char, unescape: fn(&str) -> String) -> Vec<(String, String)> {
+    let mut properties = Vec::new();
+    for p in props.unwrap_or_default().split(separator).filter(|p| !p.is_empty()) {
+        let pair: Vec<&str> = p.splitn(2, '=').filter(|x| !x.is_empty()).collect();
+        if let [k, v] = pair.as_slice() {
+            properties.push(((*k).to_owned(), unescape(v)));
+        }
+    }
+    properties
 }
 
 /// `##[name key=value;key=value]data` anywhere in the line (`ActionCommand.TryParse`).
@@ -661,18 +665,9 @@ fn parse_legacy(line: &str, known: &dyn Fn(&str) -> bool) -> Option<WorkflowComm
     if !known(name) {
         return None;
     }
-    let mut properties = Vec::new();
-    if let Some(props) = props {
-        for p in props.split(';').filter(|p| !p.is_empty()) {
-            let pair: Vec<&str> = p.splitn(2, '=').filter(|x| !x.is_empty()).collect();
-            if let [k, v] = pair.as_slice() {
-                properties.push(((*k).to_owned(), unescape_legacy(v)));
-            }
-        }
-    }
     Some(WorkflowCommand {
         name: name.to_ascii_lowercase(),
-        properties,
+        properties: parse_properties(props, ';', unescape_legacy),
         data: unescape_legacy(&line[end + 1..]),
         line: line.to_owned(),
     })
